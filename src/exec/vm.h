@@ -1,0 +1,103 @@
+/* vm.h — internal shape of a program and of one run of it.
+ *
+ * A struct bpfvm_prog holds the original bytecode and a pre-decoded copy the
+ * interpreter and JIT execute (struct vm_insn: op resolved from opcodes.def,
+ * immediates widened, helper calls bound to slots).  A struct bpfvm_run holds
+ * everything one execution needs: registers at entry, the stack for all call
+ * frames, the memory regions a checked run may touch, and the error report.
+ */
+#ifndef BPFVM_VM_H
+#define BPFVM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpfvm.h"
+#include "isa/isa.h"
+
+struct vm_insn {
+	uint16_t op;		/* enum bpf_op */
+	uint8_t dst, src;
+	int32_t off;		/* jump offset (also ja32/call local: from imm) */
+	uint64_t imm;		/* sign-extended imm, lddw's 64-bit value, helper slot */
+};
+
+struct vm_helper {
+	uint32_t id;
+	const char *name;
+	bpfvm_helper_fn fn;
+};
+
+struct bpfvm_prog {
+	char name[64];
+	struct bpf_insn *insns;		/* original bytecode */
+	size_t insn_cnt;
+	struct vm_insn *code;		/* pre-decoded, same indices as insns */
+	struct vm_helper *helpers;	/* every helper the program may call, by id */
+	size_t helper_cnt;
+	bool verified;			/* a verifier proved it safe */
+	void *jit;			/* native code (exec/jit), NULL if none */
+	size_t jit_sz;
+	uint64_t (*jit_entry)(uint64_t r1, uint64_t r2, struct bpfvm_run *run);
+};
+
+/* a memory range a checked run may access */
+struct vm_region {
+	uintptr_t start, end;	/* [start, end) */
+	const char *name;	/* for messages: "mem", "stack", "ctx", ... */
+	bool writable;
+};
+
+#define VM_MAX_REGIONS 8
+#define VM_STACK_TOTAL (BPFVM_STACK_SIZE * BPFVM_MAX_CALL_FRAMES)
+#define VM_MAX_LOOPS (8u * 1024 * 1024)	/* may_goto budget, as the kernel's BPF_MAX_LOOPS */
+
+struct vm_frame {
+	const struct vm_insn *ret;	/* instruction after the call */
+	uint64_t saved[5];		/* r6..r10 of the caller */
+};
+
+struct bpfvm_run {
+	const struct bpfvm_prog *prog;
+	void *user;
+	int cpu;
+	bool checked;
+	uint64_t budget;		/* checked mode: instructions left */
+	uint64_t executed;
+	uint32_t may_goto_left;
+	struct vm_region region[VM_MAX_REGIONS];
+	int region_cnt;
+	const uint8_t *pkt;		/* ld_abs/ld_ind data */
+	uint32_t pkt_len;
+	/* error report */
+	int err;			/* 0 or negative errno */
+	char *err_buf;
+	size_t err_size;
+	_Alignas(16) uint8_t stack[VM_STACK_TOTAL];
+};
+
+/* interp.c: run from instruction 0 with r1 = ctx; return r0.  On a fault
+ * run->err is set, the message written, and the return value is 0. */
+uint64_t vm_interp_fast(struct bpfvm_run *run, uint64_t r1, uint64_t r2);
+uint64_t vm_interp_checked(struct bpfvm_run *run, uint64_t r1, uint64_t r2);
+
+/* run.c */
+void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool checked);
+int vm_add_region(struct bpfvm_run *run, const void *start, size_t size,
+		  const char *name, bool writable);
+/* is [addr, addr+size) inside one region (writable when write)? */
+bool vm_mem_ok(const struct bpfvm_run *run, uint64_t addr, uint64_t size, bool write);
+/* record a fault at instruction pc; returns err */
+int vm_fault(struct bpfvm_run *run, int err, size_t pc, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+/* "mem+8", "r10-520" or "0x1234" for messages */
+void vm_describe_addr(const struct bpfvm_run *run, uint64_t addr, uint64_t fp,
+		      char *buf, size_t size);
+/* the helper callx resolves a register value to, or NULL */
+const struct vm_helper *vm_find_helper(const struct bpfvm_prog *prog, uint64_t id);
+
+#endif
