@@ -8,24 +8,22 @@
  * generated in families by short local macros, #undef'd at the end.
  */
 
-uint64_t VM_FN(struct bpfvm_run *run, uint64_t r1, uint64_t r2)
+uint64_t VM_FN(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t start,
+	      const uint64_t args[5], uint64_t fp, int depth0)
 {
-	const struct bpfvm_prog *prog = run->prog;
 	const struct vm_insn *const code = prog->code;
-	const struct vm_insn *ip = code;
+	const struct vm_insn *ip = code + start;
 	uint64_t reg[11];
 	struct vm_frame frames[BPFVM_MAX_CALL_FRAMES];
-	int depth = 0;
+	int depth = depth0;
 #if VM_CHECKED
-	uint64_t budget = run->budget;
-	const uint64_t budget0 = budget;
+	uint64_t budget = run->budget;	/* shared with nested calls through run */
 #endif
 
 	reg[0] = 0;
-	reg[1] = r1;
-	reg[2] = r2;
-	reg[3] = reg[4] = reg[5] = reg[6] = reg[7] = reg[8] = reg[9] = 0;
-	reg[10] = (uint64_t)(uintptr_t)(run->stack + VM_STACK_TOTAL);
+	memcpy(&reg[1], args, 5 * sizeof(reg[0]));
+	reg[6] = reg[7] = reg[8] = reg[9] = 0;
+	reg[10] = fp;
 
 #define DST reg[ip->dst]
 #define SRC reg[ip->src]
@@ -33,12 +31,16 @@ uint64_t VM_FN(struct bpfvm_run *run, uint64_t r1, uint64_t r2)
 #define PC ((size_t)(ip - code))
 
 #if VM_CHECKED
+#define SYNC_OUT() (run->budget = budget)
+#define SYNC_IN() (budget = run->budget)
 #define COUNT()                                 \
 	do {                                    \
 		if (--budget == 0)              \
 			goto out_of_budget;     \
 	} while (0)
 #else
+#define SYNC_OUT() ((void)0)
+#define SYNC_IN() ((void)0)
 #define COUNT() ((void)0)
 #endif
 
@@ -217,9 +219,17 @@ uint64_t VM_FN(struct bpfvm_run *run, uint64_t r1, uint64_t r2)
 	/* ---- calls ---- */
 	vmcase(CALL) {
 		const struct vm_helper *h = &prog->helpers[IMM];
+		run->cur_fp = reg[10];
+		run->cur_depth = depth;
+		SYNC_OUT();
 		reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (run->err)
-			return 0;
+		SYNC_IN();
+		if (run->stop) {
+			if (run->err)
+				goto stopped;
+			run->stop = false; /* a tail call ran: leave this function */
+			goto do_exit;
+		}
 		vmbreak;
 	}
 	vmcase(CALLX) {
@@ -243,9 +253,17 @@ uint64_t VM_FN(struct bpfvm_run *run, uint64_t r1, uint64_t r2)
 				 " is neither a helper nor a function", PC, ip->dst, target);
 			return 0;
 		}
+		run->cur_fp = reg[10];
+		run->cur_depth = depth;
+		SYNC_OUT();
 		reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (run->err)
-			return 0;
+		SYNC_IN();
+		if (run->stop) {
+			if (run->err)
+				goto stopped;
+			run->stop = false;
+			goto do_exit;
+		}
 		vmbreak;
 	}
 	vmcase(CALL_LOCAL) {
@@ -261,16 +279,19 @@ uint64_t VM_FN(struct bpfvm_run *run, uint64_t r1, uint64_t r2)
 	vmcase(CALL_KFUNC) {
 		/* bound like a helper: imm is the slot of the kfunc's implementation */
 		const struct vm_helper *h = &prog->helpers[IMM];
+		run->cur_fp = reg[10];
+		run->cur_depth = depth;
+		SYNC_OUT();
 		reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5], run);
-		if (run->err)
-			return 0;
+		SYNC_IN();
+		if (run->stop)
+			goto stopped;
 		vmbreak;
 	}
 	vmcase(EXIT) {
-		if (depth == 0) {
-#if VM_CHECKED
-			run->executed = budget0 - budget + 1;
-#endif
+	do_exit:
+		if (depth == depth0) {
+			SYNC_OUT();
 			return reg[0];
 		}
 		struct vm_frame *fr = &frames[--depth];
@@ -421,6 +442,9 @@ uint64_t VM_FN(struct bpfvm_run *run, uint64_t r1, uint64_t r2)
 	}
 
 	/* ---- the ways a run stops early ---- */
+stopped:
+	/* a helper (or a program it ran) reported an error */
+	return 0;
 too_deep:
 	vm_fault(run, -EINVAL, PC, "insn %zu: %s: call stack too deep (more than %d frames)",
 		 PC, isa_ops[ip->op].mnem, BPFVM_MAX_CALL_FRAMES);
@@ -441,9 +465,9 @@ misaligned: {
 	return 0;
 }
 out_of_budget:
-	run->executed = budget0;
+	run->budget = 0;
 	vm_fault(run, -ELOOP, PC, "insn %zu: instruction budget of %" PRIu64 " exhausted",
-		 PC, budget0);
+		 PC, run->budget_total);
 	return 0;
 #endif
 
@@ -452,6 +476,8 @@ out_of_budget:
 #undef IMM
 #undef PC
 #undef COUNT
+#undef SYNC_OUT
+#undef SYNC_IN
 #undef vmdispatch
 #undef vmcase
 #undef vmbreak

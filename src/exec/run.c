@@ -20,9 +20,12 @@ void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool chec
 	run->user = NULL;
 	run->cpu = 0;
 	run->checked = checked;
-	run->budget = BPFVM_DEFAULT_INSN_BUDGET;
-	run->executed = 0;
+	run->budget = run->budget_total = BPFVM_DEFAULT_INSN_BUDGET;
 	run->may_goto_left = VM_MAX_LOOPS;
+	run->tail_call_cnt = 0;
+	run->stop = false;
+	run->cur_fp = (uint64_t)(uintptr_t)(run->stack + VM_STACK_TOTAL);
+	run->cur_depth = 0;
 	run->region_cnt = 0;
 	run->pkt = NULL;
 	run->pkt_len = 0;
@@ -61,6 +64,7 @@ int vm_fault(struct bpfvm_run *run, int err, size_t pc, const char *fmt, ...)
 {
 	(void)pc;
 	run->err = err;
+	run->stop = true;
 	if (run->err_buf && run->err_size) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -96,6 +100,61 @@ void vm_describe_addr(const struct bpfvm_run *run, uint64_t addr, uint64_t fp,
 	snprintf(buf, size, "0x%" PRIx64, addr);
 }
 
+/* ------------------------------------------- calls from helpers into eBPF */
+
+static uint64_t exec_at(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t pc,
+			const uint64_t args[5], uint64_t fp, int depth)
+{
+	if (run->checked)
+		return vm_interp_checked(run, prog, pc, args, fp, depth);
+	return vm_interp_fast(run, prog, pc, args, fp, depth);
+}
+
+uint64_t vm_call_func(struct bpfvm_run *run, uint64_t func, uint64_t a1, uint64_t a2,
+		      uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	const struct bpfvm_prog *prog = run->prog;
+	const struct vm_insn *t = (const struct vm_insn *)(uintptr_t)func;
+	if (t < prog->code || t >= prog->code + prog->insn_cnt ||
+	    ((uintptr_t)t - (uintptr_t)prog->code) % sizeof(*t)) {
+		vm_fault(run, -EINVAL, 0, "callback 0x%" PRIx64 " is not a function of %s",
+			 func, prog->name);
+		return 0;
+	}
+	int depth = run->cur_depth + 1;
+	if (depth >= BPFVM_MAX_CALL_FRAMES) {
+		vm_fault(run, -EINVAL, 0, "callback: call stack too deep (more than %d frames)",
+			 BPFVM_MAX_CALL_FRAMES);
+		return 0;
+	}
+	uint64_t saved_fp = run->cur_fp;
+	int saved_depth = run->cur_depth;
+	const uint64_t args[5] = { a1, a2, a3, a4, a5 };
+	uint64_t r0 = exec_at(run, prog, (size_t)(t - prog->code), args,
+			      saved_fp - BPFVM_STACK_SIZE, depth);
+	run->cur_fp = saved_fp;
+	run->cur_depth = saved_depth;
+	return r0;
+}
+
+int vm_tail_call(struct bpfvm_run *run, const struct bpfvm_prog *target, uint64_t ctx,
+		 uint64_t *r0)
+{
+	if (!target)
+		return -ENOENT;
+	if (run->tail_call_cnt >= VM_MAX_TAIL_CALLS)
+		return -E2BIG;
+	run->tail_call_cnt++;
+	const struct bpfvm_prog *caller = run->prog;
+	const uint64_t args[5] = { ctx, 0, 0, 0, 0 };
+	run->prog = target;
+	*r0 = exec_at(run, target, 0, args, run->cur_fp, run->cur_depth);
+	run->prog = caller;
+	if (!run->err)
+		run->stop = true; /* the caller's function returns *r0 */
+	return 0;
+}
+
 /* ---------------------------------------------------- public, for helpers */
 
 BPFVM_API void *bpfvm_run_user(struct bpfvm_run *run)
@@ -121,6 +180,7 @@ BPFVM_API int bpfvm_run_check_mem(struct bpfvm_run *run, const void *ptr, uint64
 BPFVM_API void bpfvm_run_abort(struct bpfvm_run *run, int err, const char *fmt, ...)
 {
 	run->err = err < 0 ? err : -EINVAL;
+	run->stop = true;
 	if (run->err_buf && run->err_size) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -171,23 +231,21 @@ BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opt
 		run->err_buf = opts->err_buf;
 		run->err_size = opts->err_size;
 		if (opts->insn_budget)
-			run->budget = opts->insn_budget;
+			run->budget = run->budget_total = opts->insn_budget;
 		vm_add_region(run, opts->mem, opts->mem_sz, "mem", true);
 		run->pkt = opts->mem;
 		run->pkt_len = opts->mem_sz > UINT32_MAX ? UINT32_MAX : (uint32_t)opts->mem_sz;
-		uint64_t r1 = (uint64_t)(uintptr_t)opts->mem, r2 = opts->mem_sz;
+		const uint64_t args[5] = { (uint64_t)(uintptr_t)opts->mem, opts->mem_sz, 0, 0, 0 };
 		if (mode == BPFVM_EXEC_JIT)
-			r0 = prog->jit_entry(r1, r2, run);
-		else if (mode == BPFVM_EXEC_INTERP)
-			r0 = vm_interp_fast(run, r1, r2);
+			r0 = prog->jit_entry(args[0], args[1], run);
 		else
-			r0 = vm_interp_checked(run, r1, r2);
+			r0 = exec_at(run, prog, 0, args, run->cur_fp, 0);
 		err = run->err;
 	}
 	uint64_t t1 = now_ns();
 	opts->retval = r0;
 	opts->duration_ns = (t1 - t0) / repeat;
-	opts->insn_executed = run->executed;
+	opts->insn_executed = run->checked ? run->budget_total - run->budget : 0;
 	free(run);
 	return err;
 }

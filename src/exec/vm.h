@@ -52,6 +52,7 @@ struct vm_region {
 #define VM_MAX_REGIONS 8
 #define VM_STACK_TOTAL (BPFVM_STACK_SIZE * BPFVM_MAX_CALL_FRAMES)
 #define VM_MAX_LOOPS (8u * 1024 * 1024)	/* may_goto budget, as the kernel's BPF_MAX_LOOPS */
+#define VM_MAX_TAIL_CALLS 33		/* MAX_TAIL_CALL_CNT */
 
 struct vm_frame {
 	const struct vm_insn *ret;	/* instruction after the call */
@@ -64,8 +65,14 @@ struct bpfvm_run {
 	int cpu;
 	bool checked;
 	uint64_t budget;		/* checked mode: instructions left */
-	uint64_t executed;
+	uint64_t budget_total;		/* ... at the start of the run */
 	uint32_t may_goto_left;
+	uint32_t tail_call_cnt;
+	/* set by a helper: stop the current function (err != 0: stop the run) */
+	bool stop;
+	/* frame of the instruction calling the current helper (for callbacks) */
+	uint64_t cur_fp;
+	int cur_depth;
 	struct vm_region region[VM_MAX_REGIONS];
 	int region_cnt;
 	const uint8_t *pkt;		/* ld_abs/ld_ind data */
@@ -77,10 +84,26 @@ struct bpfvm_run {
 	_Alignas(16) uint8_t stack[VM_STACK_TOTAL];
 };
 
-/* interp.c: run from instruction 0 with r1 = ctx; return r0.  On a fault
- * run->err is set, the message written, and the return value is 0. */
-uint64_t vm_interp_fast(struct bpfvm_run *run, uint64_t r1, uint64_t r2);
-uint64_t vm_interp_checked(struct bpfvm_run *run, uint64_t r1, uint64_t r2);
+/* interp.c: run prog from instruction `start` with r1..r5 = args, r10 = fp,
+ * `depth` call frames already in use; return r0 when that function exits.
+ * On a fault run->err is set, the message written, and 0 returned. */
+uint64_t vm_interp_fast(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t start,
+			const uint64_t args[5], uint64_t fp, int depth);
+uint64_t vm_interp_checked(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t start,
+			   const uint64_t args[5], uint64_t fp, int depth);
+
+/* Call an eBPF function from a helper (bpf_loop callbacks, for_each_map_elem):
+ * `func` is the value of an `lddw func` (a pointer into prog->code); runs it in
+ * the run's mode on the next call frame; returns its r0, or 0 with run->err set. */
+uint64_t vm_call_func(struct bpfvm_run *run, uint64_t func, uint64_t a1, uint64_t a2,
+		      uint64_t a3, uint64_t a4, uint64_t a5);
+/* Run another program as a tail call from the current helper call: its r0
+ * (in *r0) becomes the current function's return value (run->stop is set so
+ * the interpreter leaves the function: the helper must return *r0).  Returns
+ * -ENOENT/-E2BIG when the call does not happen (then the caller continues, as
+ * in the kernel). */
+int vm_tail_call(struct bpfvm_run *run, const struct bpfvm_prog *target, uint64_t ctx,
+		 uint64_t *r0);
 
 /* run.c */
 void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool checked);
