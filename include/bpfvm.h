@@ -158,14 +158,25 @@ enum bpfvm_disasm_flags {
 };
 
 /* Disassemble into a malloc'd, NUL-terminated text (caller frees); jump and
- * call targets become labels.  Returns NULL with errno set on failure.
- * `helper_name` may be NULL; when given it names helper IDs (else bpfvm's
- * table is used). */
+ * call targets become labels, helper calls are annotated with the helper's
+ * name.  Returns NULL with errno set on failure. */
 BPFVM_API char *bpfvm_disasm(const struct bpf_insn *insns, size_t insn_cnt,
 			     unsigned int flags);
 
 /* Name of a Linux helper ID ("map_lookup_elem"), or NULL when unknown. */
 BPFVM_API const char *bpfvm_helper_name(uint32_t id);
+
+/* ---------------------------------------------------------------- trace --
+ * Where bpf_trace_printk / bpf_trace_vprintk output goes.  Each message is one
+ * line in the kernel's trace_pipe format:
+ *   "            comm-1234    [000] ..... 12345.678901: bpf_trace_printk: msg"
+ * Default: written to file descriptor 2 (stderr).  The setting is process-wide. */
+typedef void (*bpfvm_trace_fn)(void *ctx, int cpu, const char *msg, const char *line);
+/* write lines to fd (-1 discards them) */
+BPFVM_API void bpfvm_trace_set_fd(int fd);
+/* call fn for each message instead (msg: the formatted text; line: with the
+ * trace_pipe prefix, without a newline); NULL restores the fd sink */
+BPFVM_API void bpfvm_trace_set_callback(bpfvm_trace_fn fn, void *ctx);
 
 /* ---------------------------------------------------------------- CPUs --
  * bpfvm models CPUs as worker indices 0..nr_cpus-1 (per-CPU maps,
