@@ -35,6 +35,8 @@ extern "C" {
 /* Version string, e.g. "0.1.0". */
 BPFVM_API const char *bpfvm_version(void);
 
+struct bpfvm_map;
+
 /* ---------------------------------------------------------------- helpers --
  * A helper is called with the program's r1..r5 and the run it belongs to; its
  * return value becomes r0.  IDs are the kernel's (BPF_FUNC_*): registering a
@@ -89,6 +91,10 @@ struct bpfvm_prog_opts {
 	unsigned int flags;		/* enum bpfvm_prog_flags */
 	char *log_buf;			/* why the program was refused */
 	size_t log_size;
+	/* maps for lddw src_reg BPF_PSEUDO_MAP_IDX / _IDX_VALUE (the kernel's
+	 * fd_array); lddw BPF_PSEUDO_MAP_FD / _VALUE take bpfvm map fds */
+	struct bpfvm_map *const *maps;
+	size_t map_cnt;
 };
 
 /* Check the bytecode's structure (opcodes, reserved fields, registers, jump
@@ -98,7 +104,10 @@ struct bpfvm_prog_opts {
 BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 						   size_t insn_cnt,
 						   const struct bpfvm_prog_opts *opts);
+/* Drop the caller's handle (a PROG_ARRAY holding the program keeps it alive). */
 BPFVM_API void bpfvm_prog_free(struct bpfvm_prog *prog);
+/* The program's bpfvm fd: what userspace stores into a PROG_ARRAY. */
+BPFVM_API int bpfvm_prog_fd(const struct bpfvm_prog *prog);
 BPFVM_API const char *bpfvm_prog_name(const struct bpfvm_prog *prog);
 BPFVM_API size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog);
 BPFVM_API const struct bpf_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog);

@@ -8,12 +8,15 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec/vm.h"
 #include "helpers/helpers.h"
+#include "maps/fdtable.h"
+#include "maps/map.h"
 
 static void logf_(char *buf, size_t size, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
@@ -81,9 +84,77 @@ const struct vm_helper *vm_find_helper(const struct bpfvm_prog *prog, uint64_t i
 	return NULL;
 }
 
+/* remember that the program uses map m (taking a reference once per map) */
+static int use_map(struct bpfvm_prog *prog, struct bpfvm_map *m)
+{
+	for (size_t i = 0; i < prog->map_cnt; i++)
+		if (prog->maps[i] == m)
+			return 0;
+	struct bpfvm_map **nm = realloc(prog->maps, (prog->map_cnt + 1) * sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	prog->maps = nm;
+	map_get(m);
+	prog->maps[prog->map_cnt++] = m;
+	return 0;
+}
+
+/* lddw with src_reg MAP_FD / MAP_VALUE (imm: a bpfvm map fd) or MAP_IDX /
+ * MAP_IDX_VALUE (imm: an index into opts->maps): the value becomes the map's
+ * address, or the address of byte `off` (the second half's imm) of its value,
+ * as the kernel's verifier rewrites them. */
+static int resolve_map_ref(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
+			   const struct bpfvm_prog_opts *opts, char *log, size_t log_sz)
+{
+	const struct bpf_insn *in = &prog->insns[pc];
+	struct bpfvm_map *m = NULL;
+	int err = 0;
+	if (op == OP_LDDW_MAP_FD || op == OP_LDDW_MAP_VALUE) {
+		m = map_get_by_fd(in->imm, &err);
+		if (!m) {
+			logf_(log, log_sz, "insn %zu: lddw: fd %d is not a map", pc, in->imm);
+			return -EINVAL;
+		}
+		map_put(m); /* use_map takes the program's reference */
+	} else {
+		size_t cnt = opts && opts->sz >= offsetof(struct bpfvm_prog_opts, map_cnt) + sizeof(size_t)
+				     ? opts->map_cnt : 0;
+		if (in->imm < 0 || (size_t)in->imm >= cnt || !opts->maps[in->imm]) {
+			logf_(log, log_sz, "insn %zu: lddw: map index %d is beyond the %zu maps given",
+			      pc, in->imm, cnt);
+			return -EINVAL;
+		}
+		m = opts->maps[in->imm];
+	}
+	err = use_map(prog, m);
+	if (err)
+		return err;
+	struct vm_insn *out = &prog->code[pc];
+	if (op == OP_LDDW_MAP_FD || op == OP_LDDW_MAP_IDX) {
+		out->imm = (uint64_t)(uintptr_t)m;
+		return 0;
+	}
+	uint32_t off = (uint32_t)in[1].imm, key = 0;
+	void *base = NULL;
+	if (m->type == BPFVM_MAP_TYPE_ARRAY && m->max_entries == 1)
+		base = map_lookup(m, &key, 0);
+	if (!base) {
+		logf_(log, log_sz, "insn %zu: lddw: map '%s' does not allow direct value access",
+		      pc, m->name);
+		return -EINVAL;
+	}
+	if (off >= m->value_size) {
+		logf_(log, log_sz, "insn %zu: lddw: offset %u is beyond map '%s' value_size %u",
+		      pc, off, m->name, m->value_size);
+		return -EINVAL;
+	}
+	out->imm = (uint64_t)(uintptr_t)base + off;
+	return 0;
+}
+
 /* decode one instruction into its executable form; returns 0 or -EINVAL */
 static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
-		     char *log, size_t log_sz)
+		     const struct bpfvm_prog_opts *opts, char *log, size_t log_sz)
 {
 	const struct bpf_insn *in = &prog->insns[pc];
 	struct vm_insn *out = &prog->code[pc];
@@ -104,11 +175,12 @@ static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
 				   (uint64_t)(uint32_t)in[1].imm << 32;
 		} else if (op == OP_LDDW_FUNC) {
 			out->imm = (uint64_t)(uintptr_t)&prog->code[pc + 1 + in->imm];
-		} else {
-			logf_(log, log_sz,
-			      "insn %zu: lddw: src_reg %d (a map or BTF reference) needs a loaded object",
-			      pc, in->src_reg);
+		} else if (op == OP_LDDW_BTF_ID) {
+			logf_(log, log_sz, "insn %zu: lddw: BTF ID %d: kernel objects (ksyms) do not exist in bpfvm",
+			      pc, in->imm);
 			return -EINVAL;
+		} else {
+			return resolve_map_ref(prog, pc, op, opts, log, log_sz);
 		}
 		break;
 	case FMT_CALL: {
@@ -134,14 +206,59 @@ static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
 	return 0;
 }
 
-BPFVM_API void bpfvm_prog_free(struct bpfvm_prog *prog)
+static void prog_destroy(struct bpfvm_prog *prog)
 {
-	if (!prog)
-		return;
+	for (size_t i = 0; i < prog->map_cnt; i++)
+		map_put(prog->maps[i]);
+	free(prog->maps);
 	free(prog->insns);
 	free(prog->code);
 	free(prog->helpers);
 	free(prog);
+}
+
+void vm_prog_get(struct bpfvm_prog *prog)
+{
+	atomic_fetch_add(&prog->refcnt, 1);
+}
+
+void vm_prog_put(struct bpfvm_prog *prog)
+{
+	if (prog && atomic_fetch_sub(&prog->refcnt, 1) == 1)
+		prog_destroy(prog);
+}
+
+static void prog_fd_get(void *obj)
+{
+	vm_prog_get(obj);
+}
+
+static void prog_fd_put(void *obj)
+{
+	vm_prog_put(obj);
+}
+
+static uint32_t prog_fd_id(const void *obj)
+{
+	return ((const struct bpfvm_prog *)obj)->id;
+}
+
+const struct fd_obj_ops prog_fd_ops = { prog_fd_get, prog_fd_put, prog_fd_id };
+
+/* The user's handle goes away: close the program's fd and drop the user's
+ * reference; PROG_ARRAY slots may keep the program alive a while longer. */
+BPFVM_API void bpfvm_prog_free(struct bpfvm_prog *prog)
+{
+	if (!prog)
+		return;
+	if (prog->fd > 0)
+		fdtable_close(prog->fd);
+	vm_prog_put(prog);
+}
+
+BPFVM_API int bpfvm_prog_fd(const struct bpfvm_prog *prog)
+{
+	return prog->fd;
 }
 
 BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns, size_t insn_cnt,
@@ -164,6 +281,9 @@ BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 	struct bpfvm_prog *prog = calloc(1, sizeof(*prog));
 	if (!prog)
 		goto fail;
+	static _Atomic uint32_t next_id;
+	atomic_init(&prog->refcnt, 1);
+	prog->id = atomic_fetch_add(&next_id, 1) + 1;
 	snprintf(prog->name, sizeof(prog->name), "%s", opts && opts->name ? opts->name : "prog");
 	prog->insn_cnt = insn_cnt;
 	prog->insns = malloc(insn_cnt * sizeof(*insns));
@@ -187,15 +307,23 @@ BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 			prog->code[pc].op = OP_INVALID;
 			continue;
 		}
-		err = predecode(prog, pc, (enum bpf_op)ops[pc], log, log_sz);
+		err = predecode(prog, pc, (enum bpf_op)ops[pc], opts, log, log_sz);
 		if (err)
 			goto fail;
 	}
 	free(ops);
+	int fd = fdtable_install(FD_KIND_PROG, prog, &prog_fd_ops);
+	if (fd < 0) {
+		err = fd;
+		goto fail_noops;
+	}
+	prog->fd = fd;
 	return prog;
 fail:
 	free(ops);
-	bpfvm_prog_free(prog);
+fail_noops:
+	if (prog)
+		prog_destroy(prog);
 	errno = -err;
 	return NULL;
 }

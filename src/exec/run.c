@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "exec/vm.h"
+#include "maps/map.h"
 
 void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool checked)
 {
@@ -57,6 +58,11 @@ bool vm_mem_ok(const struct bpfvm_run *run, uint64_t addr, uint64_t size, bool w
 		if (addr >= r->start && addr < r->end && size <= r->end - addr)
 			return !write || r->writable;
 	}
+	/* a value of one of the program's maps (or a ring buffer sample) */
+	const struct bpfvm_prog *prog = run->prog;
+	for (size_t i = 0; i < prog->map_cnt; i++)
+		if (map_check_access(prog->maps[i], (const void *)(uintptr_t)addr, size, write) == 0)
+			return true;
 	return false;
 }
 
@@ -147,9 +153,13 @@ int vm_tail_call(struct bpfvm_run *run, const struct bpfvm_prog *target, uint64_
 	run->tail_call_cnt++;
 	const struct bpfvm_prog *caller = run->prog;
 	const uint64_t args[5] = { ctx, 0, 0, 0, 0 };
+	bool was_checked = run->checked;
+	/* a program nobody proved safe runs checked, whoever called it */
+	run->checked = was_checked || !target->verified;
 	run->prog = target;
 	*r0 = exec_at(run, target, 0, args, run->cur_fp, run->cur_depth);
 	run->prog = caller;
+	run->checked = was_checked;
 	if (!run->err)
 		run->stop = true; /* the caller's function returns *r0 */
 	return 0;

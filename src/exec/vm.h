@@ -29,8 +29,18 @@ struct vm_helper {
 	bpfvm_helper_fn fn;
 };
 
+struct bpfvm_map;
+struct fd_obj_ops;
+
 struct bpfvm_prog {
 	char name[64];
+	_Atomic int refcnt;		/* the user's handle, PROG_ARRAY slots */
+	int fd;				/* bpfvm fd (fdtable), for PROG_ARRAY updates */
+	uint32_t id;
+	uint32_t type;			/* BPF_PROG_TYPE_* (0: unspecified) */
+	uint32_t expected_attach_type;
+	struct bpfvm_map **maps;	/* maps the program references (one ref each) */
+	size_t map_cnt;
 	struct bpf_insn *insns;		/* original bytecode */
 	size_t insn_cnt;
 	struct vm_insn *code;		/* pre-decoded, same indices as insns */
@@ -104,6 +114,11 @@ uint64_t vm_call_func(struct bpfvm_run *run, uint64_t func, uint64_t a1, uint64_
  * in the kernel). */
 int vm_tail_call(struct bpfvm_run *run, const struct bpfvm_prog *target, uint64_t ctx,
 		 uint64_t *r0);
+
+/* prog.c: references (the fd table and PROG_ARRAY slots hold them) */
+void vm_prog_get(struct bpfvm_prog *prog);
+void vm_prog_put(struct bpfvm_prog *prog);
+extern const struct fd_obj_ops prog_fd_ops;
 
 /* run.c */
 void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool checked);

@@ -1,0 +1,236 @@
+/* maps.c — the helpers that work on maps: element access, queues and stacks,
+ * ring buffers, perf events, tail calls, iteration and spin locks.
+ *
+ * Each one checks its pointer arguments in checked mode (a map pointer must
+ * be one of the program's maps, keys and values must lie in memory the
+ * program may access), then calls the map layer (maps/map.h) with the run's
+ * CPU.  Results and errno values are the map layer's, which are the kernel's.
+ */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "exec/vm.h"
+#include "helpers/helpers.h"
+#include "helpers/util.h"
+#include "maps/fdtable.h"
+#include "maps/map.h"
+
+/* The map behind a map-pointer argument, or NULL after stopping the run. */
+static struct bpfvm_map *map_arg(struct bpfvm_run *run, const char *helper, int argno,
+				 uint64_t ptr)
+{
+	struct bpfvm_map *m = (struct bpfvm_map *)(uintptr_t)ptr;
+	if (!run->checked)
+		return m;
+	const struct bpfvm_prog *prog = run->prog;
+	for (size_t i = 0; i < prog->map_cnt; i++)
+		if (prog->maps[i] == m)
+			return m;
+	bpfvm_run_abort(run, -EINVAL, "helper bpf_%s: argument %d (0x%" PRIx64
+			") is not a map of program '%s'", helper, argno, ptr, prog->name);
+	return NULL;
+}
+
+#define MAP_ARG(name, argno, ptr)                                  \
+	struct bpfvm_map *m = map_arg(run, name, argno, ptr);      \
+	if (!m)                                                    \
+		return (uint64_t)-EINVAL
+#define MEM_ARG(name, argno, ptr, size, write)                                  \
+	do {                                                                    \
+		if (!HELPER_MEM_OK(run, ptr, size, write))                      \
+			return helper_bad_ptr(run, name, argno, ptr, size);     \
+	} while (0)
+#define PTR(x) ((void *)(uintptr_t)(x))
+
+uint64_t helper_map_lookup_elem(uint64_t map, uint64_t key, uint64_t r3, uint64_t r4,
+				uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	MAP_ARG("map_lookup_elem", 1, map);
+	MEM_ARG("map_lookup_elem", 2, key, m->key_size, 0);
+	return (uint64_t)(uintptr_t)map_lookup(m, PTR(key), run->cpu);
+}
+
+uint64_t helper_map_update_elem(uint64_t map, uint64_t key, uint64_t value, uint64_t flags,
+				uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r5;
+	MAP_ARG("map_update_elem", 1, map);
+	MEM_ARG("map_update_elem", 2, key, m->key_size, 0);
+	MEM_ARG("map_update_elem", 3, value, m->value_size, 0);
+	return (uint64_t)map_update(m, PTR(key), PTR(value), flags, run->cpu);
+}
+
+uint64_t helper_map_delete_elem(uint64_t map, uint64_t key, uint64_t r3, uint64_t r4,
+				uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	MAP_ARG("map_delete_elem", 1, map);
+	MEM_ARG("map_delete_elem", 2, key, m->key_size, 0);
+	return (uint64_t)map_delete(m, PTR(key), run->cpu);
+}
+
+uint64_t helper_map_lookup_percpu_elem(uint64_t map, uint64_t key, uint64_t cpu, uint64_t r4,
+				       uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r4, (void)r5;
+	MAP_ARG("map_lookup_percpu_elem", 1, map);
+	MEM_ARG("map_lookup_percpu_elem", 2, key, m->key_size, 0);
+	if (cpu > UINT32_MAX)
+		return 0;
+	return (uint64_t)(uintptr_t)map_lookup_percpu(m, PTR(key), (uint32_t)cpu);
+}
+
+uint64_t helper_map_push_elem(uint64_t map, uint64_t value, uint64_t flags, uint64_t r4,
+			      uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r4, (void)r5;
+	MAP_ARG("map_push_elem", 1, map);
+	MEM_ARG("map_push_elem", 2, value, m->value_size, 0);
+	return (uint64_t)map_push(m, PTR(value), flags, run->cpu);
+}
+
+uint64_t helper_map_pop_elem(uint64_t map, uint64_t value, uint64_t r3, uint64_t r4,
+			     uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	MAP_ARG("map_pop_elem", 1, map);
+	MEM_ARG("map_pop_elem", 2, value, m->value_size, 1);
+	return (uint64_t)map_pop(m, PTR(value), run->cpu);
+}
+
+uint64_t helper_map_peek_elem(uint64_t map, uint64_t value, uint64_t r3, uint64_t r4,
+			      uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	MAP_ARG("map_peek_elem", 1, map);
+	MEM_ARG("map_peek_elem", 2, value, m->value_size, 1);
+	return (uint64_t)map_peek(m, PTR(value), run->cpu);
+}
+
+uint64_t helper_tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4,
+			  uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r4, (void)r5;
+	MAP_ARG("tail_call", 2, map);
+	if (m->type != BPFVM_MAP_TYPE_PROG_ARRAY || index >= m->max_entries)
+		return (uint64_t)-EINVAL;
+	const struct bpfvm_prog *target = map_get_prog(m, (uint32_t)index);
+	uint64_t r0;
+	int err = vm_tail_call(run, target, ctx, &r0);
+	return err ? (uint64_t)(int64_t)err : r0;
+}
+
+/* ---------------------------------------------------------- ring buffers */
+
+uint64_t helper_ringbuf_output(uint64_t map, uint64_t data, uint64_t size, uint64_t flags,
+			       uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r5;
+	MAP_ARG("ringbuf_output", 1, map);
+	MEM_ARG("ringbuf_output", 2, data, size, 0);
+	return (uint64_t)map_ringbuf_output(m, PTR(data), size, flags);
+}
+
+uint64_t helper_ringbuf_reserve(uint64_t map, uint64_t size, uint64_t flags, uint64_t r4,
+				uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r4, (void)r5;
+	MAP_ARG("ringbuf_reserve", 1, map);
+	return (uint64_t)(uintptr_t)map_ringbuf_reserve(m, size, flags);
+}
+
+/* checked mode: is `sample` inside one of the program's ring buffers? */
+static bool sample_ok(struct bpfvm_run *run, uint64_t sample)
+{
+	if (!run->checked)
+		return true;
+	const struct bpfvm_prog *prog = run->prog;
+	for (size_t i = 0; i < prog->map_cnt; i++)
+		if (prog->maps[i]->type == BPFVM_MAP_TYPE_RINGBUF &&
+		    map_check_access(prog->maps[i], PTR(sample), 1, 0) == 0)
+			return true;
+	return false;
+}
+
+uint64_t helper_ringbuf_submit(uint64_t sample, uint64_t flags, uint64_t r3, uint64_t r4,
+			       uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	if (!sample_ok(run, sample))
+		return helper_bad_ptr(run, "ringbuf_submit", 1, sample, 1);
+	map_ringbuf_submit(PTR(sample), flags);
+	return 0;
+}
+
+uint64_t helper_ringbuf_discard(uint64_t sample, uint64_t flags, uint64_t r3, uint64_t r4,
+				uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	if (!sample_ok(run, sample))
+		return helper_bad_ptr(run, "ringbuf_discard", 1, sample, 1);
+	map_ringbuf_discard(PTR(sample), flags);
+	return 0;
+}
+
+uint64_t helper_ringbuf_query(uint64_t map, uint64_t flags, uint64_t r3, uint64_t r4,
+			      uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	MAP_ARG("ringbuf_query", 1, map);
+	return map_ringbuf_query(m, flags);
+}
+
+uint64_t helper_perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, uint64_t data,
+				  uint64_t size, struct bpfvm_run *run)
+{
+	(void)ctx;
+	MAP_ARG("perf_event_output", 2, map);
+	MEM_ARG("perf_event_output", 4, data, size, 0);
+	return (uint64_t)map_perf_output(m, flags, run->cpu, PTR(data), size, NULL, 0);
+}
+
+/* ------------------------------------------------------------ iteration */
+
+struct for_each_ctx {
+	struct bpfvm_run *run;
+	uint64_t callback, cb_ctx;
+};
+
+static long for_each_cb(struct bpfvm_map *m, const void *key, void *value, void *ctx)
+{
+	struct for_each_ctx *c = ctx;
+	uint64_t r0 = vm_call_func(c->run, c->callback, (uint64_t)(uintptr_t)m,
+				   (uint64_t)(uintptr_t)key, (uint64_t)(uintptr_t)value, c->cb_ctx, 0);
+	return c->run->err ? 1 : (long)r0;
+}
+
+uint64_t helper_for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx,
+				  uint64_t flags, uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r5;
+	MAP_ARG("for_each_map_elem", 1, map);
+	struct for_each_ctx c = { run, callback, cb_ctx };
+	long n = map_for_each(m, for_each_cb, &c, flags, run->cpu);
+	return run->err ? 0 : (uint64_t)n;
+}
+
+/* ------------------------------------------------------------ spin locks */
+
+uint64_t helper_spin_lock(uint64_t lock, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			  struct bpfvm_run *run)
+{
+	(void)r2, (void)r3, (void)r4, (void)r5;
+	MEM_ARG("spin_lock", 1, lock, 4, 1);
+	map_spin_lock(PTR(lock));
+	return 0;
+}
+
+uint64_t helper_spin_unlock(uint64_t lock, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			    struct bpfvm_run *run)
+{
+	(void)r2, (void)r3, (void)r4, (void)r5;
+	MEM_ARG("spin_unlock", 1, lock, 4, 1);
+	map_spin_unlock(PTR(lock));
+	return 0;
+}
