@@ -45,7 +45,7 @@ static int build_helper_table(struct bpfvm_prog *prog, const struct bpfvm_prog_o
 {
 	size_t reg_cnt = opts ? opts->helper_cnt : 0, cnt = 0;
 	bool builtin = !(opts && (opts->flags & BPFVM_PROG_NO_BUILTIN_HELPERS));
-	prog->helpers = calloc(reg_cnt + HELPER_MAX_LINUX_ID + 1, sizeof(*prog->helpers));
+	prog->helpers = calloc(reg_cnt + HELPER_MAX_LINUX_ID + 64, sizeof(*prog->helpers));
 	if (!prog->helpers)
 		return -ENOMEM;
 	for (size_t i = 0; i < reg_cnt; i++) {
@@ -53,6 +53,11 @@ static int build_helper_table(struct bpfvm_prog *prog, const struct bpfvm_prog_o
 		if (!h->fn || h->id > BPFVM_MAX_HELPER_ID)
 			return -EINVAL;
 		prog->helpers[cnt++] = (struct vm_helper){ h->id, h->name ? h->name : "helper", h->fn };
+	}
+	for (uint32_t id = 1; id < 64; id++) { /* kfuncs: always available */
+		const struct helper_proto *k = kfunc_by_id(id);
+		if (k)
+			prog->helpers[cnt++] = (struct vm_helper){ KFUNC_SLOT_BASE + id, k->name, k->fn };
 	}
 	for (uint32_t id = 0; builtin && id <= HELPER_MAX_LINUX_ID; id++) {
 		const struct helper_proto *p = helper_proto(id);
@@ -197,9 +202,15 @@ static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
 		out->imm = (uint64_t)(h - prog->helpers);
 		break;
 	}
-	case FMT_CALL_KFUNC:
-		logf_(log, log_sz, "insn %zu: call kfunc: kfunc calls need a loaded object", pc);
-		return -EINVAL;
+	case FMT_CALL_KFUNC: {
+		const struct vm_helper *h = in->imm > 0 ? vm_find_helper(prog, KFUNC_SLOT_BASE + (uint32_t)in->imm) : NULL;
+		if (!h) {
+			logf_(log, log_sz, "insn %zu: call kfunc %d: no such kfunc in bpfvm", pc, in->imm);
+			return -EINVAL;
+		}
+		out->imm = (uint64_t)(h - prog->helpers);
+		break;
+	}
 	default:
 		break;
 	}

@@ -62,9 +62,21 @@ struct helper_proto {
 #undef HELPER_DECL_YES
 #undef HELPER_DECL_NO
 
+#define KFUNC(id, name, ret, a1, a2, a3, a4, a5) \
+	uint64_t kfunc_##name(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, struct bpfvm_run *);
+#include "helpers/kfuncs.def"
+#undef KFUNC
+
 #define HELPER_MAX_LINUX_ID 211
+/* kfuncs share the programs' helper slot table, above every helper ID */
+#define KFUNC_SLOT_BASE 0x100000u
 
 /* The row for a Linux helper ID, or NULL when the ID is not a Linux helper. */
 const struct helper_proto *helper_proto(uint32_t id);
+
+/* The kfunc with bpfvm's number id / with this name (as in the object's
+ * BTF, e.g. "bpf_iter_num_new"), or NULL. */
+const struct helper_proto *kfunc_by_id(uint32_t id);
+const struct helper_proto *kfunc_by_name(const char *name);
 
 #endif
