@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "bpfvm/insn.h"
+#include "bpfvm/map.h"
+#include "bpfvm/object.h"
 
 #ifdef __cplusplus
 extern "C" {

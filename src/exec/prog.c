@@ -222,6 +222,12 @@ static void prog_destroy(struct bpfvm_prog *prog)
 	for (size_t i = 0; i < prog->map_cnt; i++)
 		map_put(prog->maps[i]);
 	free(prog->maps);
+	for (size_t i = 0; i < prog->line_cnt; i++) {
+		free(prog->lines[i].file);
+		free(prog->lines[i].text);
+	}
+	free(prog->lines);
+	free(prog->sec_name);
 	free(prog->insns);
 	free(prog->code);
 	free(prog->helpers);

@@ -28,6 +28,7 @@ void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool chec
 	run->cur_fp = (uint64_t)(uintptr_t)(run->stack + VM_STACK_TOTAL);
 	run->cur_depth = 0;
 	run->region_cnt = 0;
+	run->inner_cnt = 0;
 	run->pkt = NULL;
 	run->pkt_len = 0;
 	run->err = 0;
@@ -62,6 +63,9 @@ bool vm_mem_ok(const struct bpfvm_run *run, uint64_t addr, uint64_t size, bool w
 	const struct bpfvm_prog *prog = run->prog;
 	for (size_t i = 0; i < prog->map_cnt; i++)
 		if (map_check_access(prog->maps[i], (const void *)(uintptr_t)addr, size, write) == 0)
+			return true;
+	for (int i = 0; i < run->inner_cnt; i++)
+		if (map_check_access(run->inner[i], (const void *)(uintptr_t)addr, size, write) == 0)
 			return true;
 	return false;
 }

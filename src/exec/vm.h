@@ -9,6 +9,7 @@
 #ifndef BPFVM_VM_H
 #define BPFVM_VM_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,14 @@ struct vm_insn {
 	uint8_t dst, src;
 	int32_t off;		/* jump offset (also ja32/call local: from imm) */
 	uint64_t imm;		/* sign-extended imm, lddw's 64-bit value, helper slot */
+};
+
+/* a C source line an instruction came from (BTF line info) */
+struct vm_line {
+	uint32_t pc;
+	uint32_t line, col;
+	char *file;
+	char *text;
 };
 
 struct vm_helper {
@@ -41,6 +50,9 @@ struct bpfvm_prog {
 	uint32_t expected_attach_type;
 	struct bpfvm_map **maps;	/* maps the program references (one ref each) */
 	size_t map_cnt;
+	char *sec_name;			/* ELF section it came from, or NULL */
+	struct vm_line *lines;		/* BTF line info by pc, sorted; may be NULL */
+	size_t line_cnt;
 	struct bpf_insn *insns;		/* original bytecode */
 	size_t insn_cnt;
 	struct vm_insn *code;		/* pre-decoded, same indices as insns */
@@ -50,6 +62,9 @@ struct bpfvm_prog {
 	void *jit;			/* native code (exec/jit), NULL if none */
 	size_t jit_sz;
 	uint64_t (*jit_entry)(uint64_t r1, uint64_t r2, struct bpfvm_run *run);
+	bool jit_checked;		/* the code checks memory, alignment and budget */
+	atomic_int jit_state;		/* lazy compilation, see exec/jit.c */
+	struct jit_aux *jit_aux;	/* per-insn entry points for callx (exec/jit.h) */
 };
 
 /* a memory range a checked run may access */
@@ -63,6 +78,7 @@ struct vm_region {
 #define VM_STACK_TOTAL (BPFVM_STACK_SIZE * BPFVM_MAX_CALL_FRAMES)
 #define VM_MAX_LOOPS (8u * 1024 * 1024)	/* may_goto budget, as the kernel's BPF_MAX_LOOPS */
 #define VM_MAX_TAIL_CALLS 33		/* MAX_TAIL_CALL_CNT */
+#define VM_MAX_INNER_MAPS 16
 
 struct vm_frame {
 	const struct vm_insn *ret;	/* instruction after the call */
@@ -85,6 +101,10 @@ struct bpfvm_run {
 	int cur_depth;
 	struct vm_region region[VM_MAX_REGIONS];
 	int region_cnt;
+	/* inner maps a map-in-map lookup handed to the program in this run:
+	 * checked mode accepts them (and their values) like the program's own */
+	struct bpfvm_map *inner[VM_MAX_INNER_MAPS];
+	int inner_cnt;
 	const uint8_t *pkt;		/* ld_abs/ld_ind data */
 	uint32_t pkt_len;
 	/* error report */

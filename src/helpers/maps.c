@@ -26,6 +26,9 @@ static struct bpfvm_map *map_arg(struct bpfvm_run *run, const char *helper, int 
 	for (size_t i = 0; i < prog->map_cnt; i++)
 		if (prog->maps[i] == m)
 			return m;
+	for (int i = 0; i < run->inner_cnt; i++)
+		if (run->inner[i] == m)
+			return m;
 	bpfvm_run_abort(run, -EINVAL, "helper bpf_%s: argument %d (0x%" PRIx64
 			") is not a map of program '%s'", helper, argno, ptr, prog->name);
 	return NULL;
@@ -48,7 +51,23 @@ uint64_t helper_map_lookup_elem(uint64_t map, uint64_t key, uint64_t r3, uint64_
 	(void)r3, (void)r4, (void)r5;
 	MAP_ARG("map_lookup_elem", 1, map);
 	MEM_ARG("map_lookup_elem", 2, key, m->key_size, 0);
-	return (uint64_t)(uintptr_t)map_lookup(m, PTR(key), run->cpu);
+	void *v = map_lookup(m, PTR(key), run->cpu);
+	if (v && run->checked && (m->type == BPFVM_MAP_TYPE_ARRAY_OF_MAPS ||
+				  m->type == BPFVM_MAP_TYPE_HASH_OF_MAPS)) {
+		/* remember the inner map so it is accepted as a map argument and
+		 * its values as memory; the outer map keeps it alive meanwhile */
+		bool known = false;
+		for (int i = 0; i < run->inner_cnt && !known; i++)
+			known = run->inner[i] == v;
+		if (!known && run->inner_cnt == VM_MAX_INNER_MAPS) {
+			bpfvm_run_abort(run, -E2BIG, "checked run: more than %d inner maps used",
+					VM_MAX_INNER_MAPS);
+			return 0;
+		}
+		if (!known)
+			run->inner[run->inner_cnt++] = v;
+	}
+	return (uint64_t)(uintptr_t)v;
 }
 
 uint64_t helper_map_update_elem(uint64_t map, uint64_t key, uint64_t value, uint64_t flags,

@@ -1,0 +1,91 @@
+/* jit.h — the JIT's internal interface: arch-neutral glue and back ends.
+ *
+ * jit.c does what every architecture shares: the public bpfvm_prog_jit(),
+ * lazy thread-safe compilation for bpfvm_prog_run(), W^X code memory, the
+ * basic-block plan (which instructions start a block, what each block charges
+ * against the budget) and the C side of the native code's slow paths (fault
+ * messages identical to the interpreter's, callx resolution).  A back end
+ * (jit_x86_64.c) turns a planned program into machine code.
+ *
+ * Guarded ("checked") code is what programs nobody verified get: it keeps the
+ * checked interpreter's observable behaviour exactly, budget included.  To
+ * make budget faults exact, a block ends after every instruction that can
+ * stop the run or has effects outside the stack (calls, ld_abs, accesses
+ * that are not provably inside the stack frame), and is charged on entry.
+ */
+#ifndef BPFVM_EXEC_JIT_H
+#define BPFVM_EXEC_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exec/vm.h"
+
+/* What the arch-neutral analysis hands the back end; arrays have insn_cnt entries. */
+struct jit_plan {
+	bool checked;		/* compile in memory, alignment and budget checks */
+	uint8_t *leader;	/* 1 where a basic block starts */
+	uint32_t *block_cnt;	/* at a leader: instructions the block counts */
+	uint32_t *charge;	/* callx entry here: count to the block's end (0 at leaders) */
+};
+
+/* Kept with the compiled program for the runtime (callx). */
+struct jit_aux {
+	uint32_t *insn_off;	/* native offset of each instruction's entry */
+	uint32_t *charge;	/* plan.charge, for callx into a block's middle */
+};
+
+/* A back end's output: code (malloc'd; position-independent, linked to
+ * absolute addresses of C functions and of prog's data) and insn_off
+ * (malloc'd, insn_cnt entries). */
+struct jit_code {
+	uint8_t *buf;
+	size_t len;
+	uint32_t *insn_off;
+};
+
+/* Does access `in` (a load, store or atomic) provably stay inside the current
+ * stack frame, aligned when it must be?  Such accesses need no check. */
+bool jit_access_static_ok(const struct vm_insn *in);
+
+/* Back end (jit_<arch>.c): compile prog following plan.  Returns 0 or a
+ * negative errno with a message in log. */
+int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
+		     struct jit_code *out, char *log, size_t log_sz);
+
+/* run.c: make sure prog has native code (compiling it now if needed). */
+int jit_prog_ensure(struct bpfvm_prog *prog, char *err, size_t err_sz);
+/* run.c: has prog's native code been compiled (for EXEC_AUTO)? */
+bool jit_prog_ready(const struct bpfvm_prog *prog);
+/* prog.c: release the native code */
+void jit_prog_free(struct bpfvm_prog *prog);
+
+/* ---- runtime: C functions the native code calls on its slow paths.  pc is
+ * the instruction's index, fp the frame pointer (r10) at the time. ---- */
+
+/* is [addr, addr+size) memory the program may access?  (vm_mem_ok) */
+bool jit_rt_mem_ok(struct bpfvm_run *run, uint64_t addr, uint64_t size, uint64_t write);
+/* record an out-of-bounds access at pc */
+void jit_rt_fault_mem(struct bpfvm_run *run, uint64_t pc, uint64_t addr, uint64_t fp);
+/* record a misaligned atomic access at pc */
+void jit_rt_fault_align(struct bpfvm_run *run, uint64_t pc, uint64_t addr, uint64_t fp);
+/* record the budget running out in the block entered at pc with `left` instructions left */
+void jit_rt_fault_budget(struct bpfvm_run *run, uint64_t pc, uint64_t left);
+/* record a call at pc that needs more than BPFVM_MAX_CALL_FRAMES frames */
+void jit_rt_fault_deep(struct bpfvm_run *run, uint64_t pc);
+/* record that the second half of an lddw at pc was reached (through callx) */
+void jit_rt_fault_invalid(struct bpfvm_run *run, uint64_t pc);
+
+enum jit_callx_kind { JIT_CALLX_FAULT = 0, JIT_CALLX_LOCAL = 1, JIT_CALLX_HELPER = 2 };
+struct jit_callx_res {
+	uint64_t kind;		/* enum jit_callx_kind */
+	uint64_t addr;		/* native entry (LOCAL) or helper function (HELPER) */
+};
+/* Resolve callx at pc with target `value`: a function of the program (checks
+ * the depth and, in checked code, charges *budget for the target's block) or
+ * a helper ID; anything else is recorded as the interpreter's fault. */
+struct jit_callx_res jit_rt_callx(struct bpfvm_run *run, uint64_t pc, uint64_t value,
+				  uint64_t fp, uint64_t *budget);
+
+#endif
