@@ -568,9 +568,19 @@ static int create_map(struct bpfvm_object *obj, size_t i)
 	}
 	if (m->inner_idx >= 0)
 		o.inner_map = obj->maps[m->inner_idx].map;
-	m->map = bpfvm_map_create(m->type, m->name, m->key_size, m->value_size, m->max_entries, &o);
+	uint32_t max_entries = m->max_entries;
+	if (m->type == BPFVM_MAP_TYPE_PERF_EVENT_ARRAY && max_entries == 0)
+		max_entries = (uint32_t)bpfvm_nr_cpus(); /* as libbpf does */
+	if (m->type == BPFVM_MAP_TYPE_RINGBUF) {
+		/* libbpf rounds a ring buffer up to a power-of-two number of pages */
+		uint32_t sz = 4096;
+		while (sz < max_entries && sz < (1u << 31))
+			sz <<= 1;
+		max_entries = sz;
+	}
+	m->map = bpfvm_map_create(m->type, m->name, m->key_size, m->value_size, max_entries, &o);
 	if (!m->map)
-		return obj_err(obj, -errno, "map '%s': %s", m->name, log[0] ? log : strerror(errno));
+		return obj_err(obj, -errno, "%s", log[0] ? log : strerror(errno));
 	if (m->data) {
 		uint32_t key = 0;
 		int err = bpfvm_map_update_elem(m->map, &key, m->data, 0);

@@ -26,6 +26,10 @@ uint8_t *cli_parse_hex(const char *text, size_t *size);
 /* load instructions from a file: assembly if it looks like text, else raw
  * little-endian bytecode; prints the reason and returns -1 on failure */
 int cli_load_insns(const char *path, struct bpf_insn **insns, size_t *cnt);
+/* open an object and, when `load`, load it (*loaded says whether that
+ * worked); NULL when it does not even open, with the reason in log */
+struct bpfvm_object *cli_open_object(const char *path, bool load, bool *loaded, char *log,
+				     size_t log_sz);
 /* does argv[i] match --name (or -short)? */
 bool cli_opt(const char *arg, const char *longname, const char *shortname);
 /* print to stderr "bpfvm <cmd>: ..." and return 1 */

@@ -1,0 +1,223 @@
+/* test_object.c — the object loader on real clang-compiled objects
+ * (tests/objects/*.bpf.o): programs and their types, maps from every source
+ * (BTF .maps, legacy maps, .data/.rodata/.bss, map-in-map, prog arrays with
+ * .values), global variables set before load and read after runs, linking of
+ * subprograms, and the errors for objects bpfvm refuses. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "bpfvm.h"
+#include "testutil.h"
+
+static char log_buf[1024];
+
+static struct bpfvm_object *open_obj(const char *path)
+{
+	struct bpfvm_object_open_opts oo = BPFVM_OPTS_INIT(bpfvm_object_open_opts);
+	log_buf[0] = 0;
+	oo.log_buf = log_buf;
+	oo.log_size = sizeof(log_buf);
+	struct bpfvm_object *obj = bpfvm_object_open(path, &oo);
+	if (!obj)
+		fprintf(stderr, "open %s: %s\n", path, log_buf);
+	return obj;
+}
+
+/* run a program on raw memory (r1 = mem) in checked mode */
+static int run_raw(struct bpfvm_prog *p, void *mem, size_t sz, uint64_t *r0)
+{
+	char err[256] = "";
+	struct bpfvm_run_opts ro = BPFVM_OPTS_INIT(bpfvm_run_opts);
+	ro.mem = mem;
+	ro.mem_sz = sz;
+	ro.mode = BPFVM_EXEC_CHECKED;
+	ro.err_buf = err;
+	ro.err_size = sizeof(err);
+	int ret = bpfvm_prog_run(p, &ro);
+	if (ret)
+		fprintf(stderr, "run %s: %s\n", bpfvm_prog_name(p), err);
+	*r0 = ro.retval;
+	return ret;
+}
+
+static void test_globals(void)
+{
+	struct bpfvm_object *obj = open_obj("tests/objects/globals.bpf.o");
+	CHECK(obj != NULL);
+	if (!obj)
+		return;
+	CHECK_EQ(bpfvm_object_prog_cnt(obj), 1);
+	CHECK_STR(bpfvm_object_prog_name(obj, 0), "tc_sample");
+	CHECK_STR(bpfvm_object_prog_section(obj, 0), "tc");
+	CHECK_EQ(bpfvm_object_prog_type(obj, 0), 3); /* BPF_PROG_TYPE_SCHED_CLS */
+	CHECK_STR(bpfvm_object_license(obj), "GPL");
+	uint32_t v = 0;
+	CHECK_EQ(bpfvm_object_get_global(obj, "cfg_sample_rate", &v, sizeof(v)), 4);
+	CHECK_EQ(v, 4);
+	CHECK_EQ(bpfvm_object_get_global(obj, "generation", &v, sizeof(v)), 4);
+	CHECK_EQ(v, 7);
+	/* const volatile settings change before load */
+	uint32_t rate = 2;
+	CHECK_EQ(bpfvm_object_set_global(obj, "cfg_sample_rate", &rate, sizeof(rate)), 0);
+	CHECK_EQ(bpfvm_object_set_global(obj, "cfg_sample_rate", &rate, 2), -EINVAL);
+	CHECK_EQ(bpfvm_object_set_global(obj, "no_such_var", &rate, 4), -ENOENT);
+	CHECK_EQ(bpfvm_object_load(obj), 0);
+	CHECK_EQ(bpfvm_object_set_global(obj, "cfg_sample_rate", &rate, sizeof(rate)), -EBUSY);
+	CHECK(bpfvm_object_find_map(obj, ".rodata") != NULL);
+	CHECK(bpfvm_object_find_map(obj, ".bss") != NULL);
+	CHECK(bpfvm_object_find_map(obj, ".data") != NULL);
+
+	/* the program reads skb->len (offset 0) and writes skb->mark (offset 8):
+	 * raw memory laid out like the start of a __sk_buff serves as its ctx */
+	struct bpfvm_prog *p = bpfvm_object_find_prog(obj, "tc_sample");
+	CHECK(p != NULL);
+	if (!p) {
+		bpfvm_object_close(obj);
+		return;
+	}
+	uint32_t skb[48] = { 0 };
+	skb[0] = 200; /* len */
+	for (int i = 0; i < 8; i++) {
+		uint64_t r0;
+		CHECK_EQ(run_raw(p, skb, sizeof(skb), &r0), 0);
+		CHECK_EQ(r0, 0); /* TC_ACT_OK */
+	}
+	uint64_t seen = 0, sampled = 0, hits[5];
+	CHECK_EQ(bpfvm_object_get_global(obj, "seen", &seen, sizeof(seen)), 8);
+	CHECK_EQ(seen, 8);
+	bpfvm_object_get_global(obj, "sampled", &sampled, sizeof(sampled));
+	CHECK_EQ(sampled, 4); /* every 2nd packet with the new rate */
+	bpfvm_object_get_global(obj, "bucket_hits", hits, sizeof(hits));
+	CHECK_EQ(hits[1], 4); /* 128 < 200 <= 512 */
+	CHECK_EQ(hits[0], 0);
+	CHECK_EQ(skb[2], 7); /* mark = generation */
+	bpfvm_object_close(obj);
+}
+
+static void test_tailcall_maps(void)
+{
+	struct bpfvm_object *obj = open_obj("tests/objects/tailcall.bpf.o");
+	CHECK(obj != NULL);
+	if (!obj)
+		return;
+	CHECK_EQ(bpfvm_object_prog_cnt(obj), 3);
+	CHECK_EQ(bpfvm_object_load(obj), 0);
+	CHECK_EQ(bpfvm_object_map_cnt(obj), 4);
+	struct bpfvm_map *jt = bpfvm_object_find_map(obj, "jump_table");
+	struct bpfvm_map *pf = bpfvm_object_find_map(obj, "per_family");
+	struct bpfvm_map *ca = bpfvm_object_find_map(obj, "counts_a");
+	struct bpfvm_map *pt = bpfvm_object_find_map(obj, "per_tenant");
+	CHECK(jt && pf && ca && pt);
+	if (!jt || !pf || !ca || !pt) {
+		bpfvm_object_close(obj);
+		return;
+	}
+	CHECK_EQ(bpfvm_map_type(jt), BPFVM_MAP_TYPE_PROG_ARRAY);
+	CHECK_EQ(bpfvm_map_type(pt), BPFVM_MAP_TYPE_HASH_OF_MAPS);
+	/* .values: jump_table[0] = handle_ipv4, [1] = handle_ipv6 */
+	uint32_t key = 0, val = 0;
+	CHECK_EQ(bpfvm_map_lookup_elem(jt, &key, &val), 0);
+	key = 2;
+	CHECK(bpfvm_map_lookup_elem(jt, &key, &val) < 0);
+	/* handle_ipv4 counts into counts_a[0] through per_family[1] */
+	struct bpfvm_prog *v4 = bpfvm_object_find_prog(obj, "handle_ipv4");
+	struct bpfvm_prog *v6 = bpfvm_object_find_prog(obj, "handle_ipv6");
+	CHECK(v4 && v6);
+	uint8_t mem[64] = { 0 };
+	uint64_t r0, cnt;
+	for (int i = 0; i < 3 && v4; i++) {
+		CHECK_EQ(run_raw(v4, mem, sizeof(mem), &r0), 0);
+		CHECK_EQ(r0, 2); /* XDP_PASS */
+	}
+	if (v6)
+		CHECK_EQ(run_raw(v6, mem, sizeof(mem), &r0), 0);
+	key = 0;
+	CHECK_EQ(bpfvm_map_lookup_elem(ca, &key, &cnt), 0);
+	CHECK_EQ(cnt, 3);
+	key = 1;
+	CHECK_EQ(bpfvm_map_lookup_elem(ca, &key, &cnt), 0);
+	CHECK_EQ(cnt, 1);
+	bpfvm_object_close(obj);
+}
+
+static void test_subprogs_linking(void)
+{
+	struct bpfvm_object *obj = open_obj("tests/objects/subprogs.bpf.o");
+	CHECK(obj != NULL);
+	if (!obj)
+		return;
+	CHECK_EQ(bpfvm_object_load(obj), 0);
+	CHECK_EQ(bpfvm_object_prog_type(obj, 1), 6); /* xdp.frags: BPF_PROG_TYPE_XDP */
+	/* both programs carry their own copy of the subprograms they call */
+	for (size_t i = 0; i < 2; i++) {
+		struct bpfvm_prog *p = bpfvm_object_prog(obj, i);
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		const struct bpf_insn *in = bpfvm_prog_insns(p);
+		size_t n = bpfvm_prog_insn_cnt(p), calls = 0;
+		for (size_t pc = 0; pc < n; pc++) {
+			if (in[pc].code == (BPF_JMP | BPF_CALL) && in[pc].src_reg == BPF_PSEUDO_CALL) {
+				long t = (long)pc + 1 + in[pc].imm;
+				CHECK(t > 0 && (size_t)t < n);
+				calls++;
+			}
+		}
+		CHECK(calls >= 2);
+		/* line info: the first instruction maps to a line of the source */
+		const char *file, *text;
+		uint32_t line, col;
+		CHECK_EQ(bpfvm_prog_line_info(p, 0, &file, &text, &line, &col), 0);
+		CHECK_CONTAINS(file, "subprogs.bpf.c");
+		CHECK(line > 10);
+	}
+	bpfvm_object_close(obj);
+}
+
+static void test_refusals(void)
+{
+	/* CO-RE relocations are refused at open, with a reason */
+	struct bpfvm_object_open_opts oo = BPFVM_OPTS_INIT(bpfvm_object_open_opts);
+	oo.log_buf = log_buf;
+	oo.log_size = sizeof(log_buf);
+	struct bpfvm_object *obj = bpfvm_object_open("tests/objects/core_reloc.bpf.o", &oo);
+	CHECK(obj == NULL);
+	CHECK_EQ(errno, EOPNOTSUPP);
+	CHECK_CONTAINS(log_buf, "CO-RE relocations");
+
+	/* an unknown SEC() name is an error naming the section */
+	size_t sz = 0;
+	FILE *f = fopen("tests/objects/subprogs.bpf.o", "rb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	uint8_t *buf = malloc(1 << 20);
+	sz = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	for (size_t i = 0; i + 10 < sz; i++) /* rename section "xdp.frags" everywhere */
+		if (!memcmp(buf + i, "xdp.frags", 10))
+			memcpy(buf + i, "xdp.fragg", 10);
+	obj = bpfvm_object_open_mem(buf, sz, &oo);
+	CHECK(obj == NULL);
+	CHECK_CONTAINS(log_buf, "section xdp.fragg: ");
+	/* truncated objects are refused cleanly */
+	for (size_t cut = 0; cut < sz; cut += sz / 17 + 1) {
+		obj = bpfvm_object_open_mem(buf, cut, &oo);
+		CHECK(obj == NULL);
+		bpfvm_object_close(obj);
+	}
+	free(buf);
+	/* a missing file names the path */
+	obj = bpfvm_object_open("tests/objects/nope.o", &oo);
+	CHECK(obj == NULL);
+	CHECK_CONTAINS(log_buf, "nope.o");
+}
+
+int main(void)
+{
+	test_globals();
+	test_tailcall_maps();
+	test_subprogs_linking();
+	test_refusals();
+	return TEST_DONE();
+}
