@@ -93,6 +93,14 @@ int bpfvm_object_set_global(struct bpfvm_object *obj, const char *name, const vo
 long bpfvm_object_get_global(const struct bpfvm_object *obj, const char *name, void *value,
 			     size_t size);
 
+/* Render a key (key = true) or value of one of the object's maps as text,
+ * typed by the map's BTF: C-like "{saddr=10.0.0.1, sport=443}" or JSON; hex
+ * bytes when there is no type.  Returns the length the whole text needs (buf
+ * is NUL-terminated when buf_sz > 0). */
+size_t bpfvm_object_format_map_data(const struct bpfvm_object *obj, const struct bpfvm_map *map,
+				    bool key, const void *data, size_t size, bool json, char *buf,
+				    size_t buf_sz);
+
 /* ---- per program ---- */
 uint32_t bpfvm_prog_type(const struct bpfvm_prog *prog);
 const char *bpfvm_prog_section(const struct bpfvm_prog *prog);

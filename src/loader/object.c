@@ -21,6 +21,7 @@
 #include "bpfvm/map.h"
 #include "bpfvm/object.h"
 #include "exec/vm.h"
+#include "loader/btf_value.h"
 #include "loader/object_int.h"
 #include "maps/map.h"
 
@@ -893,4 +894,18 @@ BPFVM_API int bpfvm_prog_line_info(const struct bpfvm_prog *prog, size_t insn, c
 	if (col)
 		*col = best->col;
 	return 0;
+}
+
+BPFVM_API size_t bpfvm_object_format_map_data(const struct bpfvm_object *obj,
+					      const struct bpfvm_map *map, bool key,
+					      const void *data, size_t size, bool json, char *buf,
+					      size_t buf_sz)
+{
+	uint32_t type_id = 0;
+	for (size_t i = 0; obj && i < obj->map_cnt; i++) {
+		const struct obj_map *m = &obj->maps[i];
+		if (m->map == map && !m->is_inner)
+			type_id = key ? m->key_type_id : m->value_type_id;
+	}
+	return btf_format_value(obj ? obj->btf : NULL, type_id, data, size, json, buf, buf_sz);
 }

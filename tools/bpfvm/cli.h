@@ -30,6 +30,12 @@ int cli_load_insns(const char *path, struct bpf_insn **insns, size_t *cnt);
  * worked); NULL when it does not even open, with the reason in log */
 struct bpfvm_object *cli_open_object(const char *path, bool load, bool *loaded, char *log,
 				     size_t log_sz);
+/* mapdump.c: print one map (all entries, or the `top` largest by the first
+ * 64-bit counter of the value) / every map of an object, BTF-typed */
+#include <stdio.h>
+int cli_dump_map(const struct bpfvm_object *obj, struct bpfvm_map *m, long top, bool json,
+		 FILE *f);
+int cli_dump_maps(const struct bpfvm_object *obj, bool json, FILE *f);
 /* does argv[i] match --name (or -short)? */
 bool cli_opt(const char *arg, const char *longname, const char *shortname);
 /* print to stderr "bpfvm <cmd>: ..." and return 1 */
