@@ -11,8 +11,10 @@
 
 #include <stdint.h>
 
-#ifndef _UAPI__LINUX_BPF_H__
-#ifndef _UAPI__LINUX_BPF_COMMON_H__
+/* kernel-tree headers guard with _UAPI__LINUX_BPF_H__, installed ones with
+ * __LINUX_BPF_H__ */
+#if !defined(_UAPI__LINUX_BPF_H__) && !defined(__LINUX_BPF_H__)
+#if !defined(_UAPI__LINUX_BPF_COMMON_H__) && !defined(__LINUX_BPF_COMMON_H__)
 /* instruction classes */
 #define BPF_LD    0x00
 #define BPF_LDX   0x01
@@ -56,7 +58,7 @@
 #define BPF_K     0x00
 #define BPF_X     0x08
 #define BPF_SRC(code) ((code) & 0x08)
-#endif /* _UAPI__LINUX_BPF_COMMON_H__ */
+#endif /* linux/bpf_common.h */
 
 #define BPF_JMP32 0x06
 #define BPF_ALU64 0x07
@@ -102,7 +104,7 @@ struct bpf_insn {
 	int16_t off;		/* signed offset */
 	int32_t imm;		/* signed immediate constant */
 };
-#endif /* _UAPI__LINUX_BPF_H__ */
+#endif /* linux/bpf.h */
 
 /* newer than many installed kernel headers */
 #ifndef BPF_JCOND

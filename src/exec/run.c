@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exec/jit.h"
 #include "exec/vm.h"
 #include "maps/map.h"
 
@@ -29,6 +30,7 @@ void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool chec
 	run->cur_depth = 0;
 	run->region_cnt = 0;
 	run->inner_cnt = 0;
+	run->hook = NULL;
 	run->pkt = NULL;
 	run->pkt_len = 0;
 	run->err = 0;
@@ -87,27 +89,32 @@ int vm_fault(struct bpfvm_run *run, int err, size_t pc, const char *fmt, ...)
 void vm_describe_addr(const struct bpfvm_run *run, uint64_t addr, uint64_t fp,
 		      char *buf, size_t size)
 {
-	const uint64_t near = 1 << 16;
+	/* the region nearest to the address, when it is within 64 KiB */
+	const struct vm_region *best = NULL;
+	uint64_t best_dist = (uint64_t)1 << 16;
 	for (int i = 0; i < run->region_cnt; i++) {
 		const struct vm_region *r = &run->region[i];
-		if (addr + near < r->start || addr >= r->end + near)
-			continue;
-		if (r->start == (uintptr_t)run->stack) {
-			/* stack addresses are best read relative to the frame pointer */
-			if (addr <= fp)
-				snprintf(buf, size, "r10-%" PRIu64, fp - addr);
-			else
-				snprintf(buf, size, "r10+%" PRIu64, addr - fp);
-		} else if (addr >= r->start) {
-			snprintf(buf, size, "%s+%" PRIu64 " (%s is %" PRIu64 " bytes)", r->name,
-				 addr - r->start, r->name, (uint64_t)(r->end - r->start));
-		} else {
-			snprintf(buf, size, "%s-%" PRIu64 " (%s is %" PRIu64 " bytes)", r->name,
-				 r->start - addr, r->name, (uint64_t)(r->end - r->start));
+		uint64_t d = addr < r->start ? r->start - addr : addr >= r->end ? addr - r->end + 1 : 0;
+		if (d < best_dist || (d == 0 && best_dist == 0 && r->end - r->start < best->end - best->start)) {
+			best = r;
+			best_dist = d;
 		}
-		return;
 	}
-	snprintf(buf, size, "0x%" PRIx64, addr);
+	if (!best) {
+		snprintf(buf, size, "0x%" PRIx64, addr);
+	} else if (best->start == (uintptr_t)run->stack) {
+		/* stack addresses are best read relative to the frame pointer */
+		if (addr <= fp)
+			snprintf(buf, size, "r10-%" PRIu64, fp - addr);
+		else
+			snprintf(buf, size, "r10+%" PRIu64, addr - fp);
+	} else if (addr >= best->start) {
+		snprintf(buf, size, "%s+%" PRIu64 " (%s is %" PRIu64 " bytes)", best->name,
+			 addr - best->start, best->name, (uint64_t)(best->end - best->start));
+	} else {
+		snprintf(buf, size, "%s-%" PRIu64 " (%s is %" PRIu64 " bytes)", best->name,
+			 best->start - addr, best->name, (uint64_t)(best->end - best->start));
+	}
 }
 
 /* ------------------------------------------- calls from helpers into eBPF */
@@ -219,16 +226,43 @@ static int set_err(struct bpfvm_run_opts *opts, int err, const char *msg)
 	return err;
 }
 
+int vm_pick_mode(const struct bpfvm_prog *prog, int mode)
+{
+	if (mode == BPFVM_EXEC_AUTO)
+		mode = prog->jit && prog->verified ? BPFVM_EXEC_JIT
+		       : prog->verified ? BPFVM_EXEC_INTERP : BPFVM_EXEC_CHECKED;
+	if (mode < BPFVM_EXEC_CHECKED || mode > BPFVM_EXEC_JIT)
+		return -EINVAL;
+	return mode;
+}
+
+uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode, uint64_t r1,
+		 uint64_t r2)
+{
+	const uint64_t args[5] = { r1, r2, 0, 0, 0 };
+	if (mode == BPFVM_EXEC_JIT) {
+		if (!prog->jit_entry) {
+			vm_fault(run, -EOPNOTSUPP, 0, "no JIT code for program '%s'", prog->name);
+			return 0;
+		}
+		return prog->jit_entry(r1, r2, run);
+	}
+	return exec_at(run, prog, 0, args, run->cur_fp, 0);
+}
+
 BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opts)
 {
 	if (!prog || !opts || opts->sz < offsetof(struct bpfvm_run_opts, insn_executed))
 		return -EINVAL;
 	int mode = opts->mode;
 	if (mode == BPFVM_EXEC_AUTO)
-		mode = prog->jit && prog->verified ? BPFVM_EXEC_JIT
+		mode = jit_prog_ready(prog) && prog->verified ? BPFVM_EXEC_JIT
 		       : prog->verified ? BPFVM_EXEC_INTERP : BPFVM_EXEC_CHECKED;
-	if (mode == BPFVM_EXEC_JIT && !prog->jit_entry)
-		return set_err(opts, -EOPNOTSUPP, "no JIT code for this program");
+	if (mode == BPFVM_EXEC_JIT) {
+		int jerr = jit_prog_ensure(prog, opts->err_buf, opts->err_size);
+		if (jerr)
+			return jerr;
+	}
 	if (mode < BPFVM_EXEC_CHECKED || mode > BPFVM_EXEC_JIT)
 		return set_err(opts, -EINVAL, "unknown execution mode");
 
@@ -239,7 +273,8 @@ BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opt
 	uint64_t r0 = 0, t0 = now_ns();
 	int err = 0;
 	for (uint32_t i = 0; i < repeat && !err; i++) {
-		vm_run_init(run, prog, mode == BPFVM_EXEC_CHECKED);
+		vm_run_init(run, prog, mode == BPFVM_EXEC_CHECKED ||
+				       (mode == BPFVM_EXEC_JIT && prog->jit_checked));
 		run->user = opts->user;
 		run->cpu = opts->cpu;
 		run->err_buf = opts->err_buf;
