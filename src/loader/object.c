@@ -147,7 +147,9 @@ static int collect_btf_maps(struct bpfvm_object *obj)
 			return obj_err(obj, -EINVAL, "section .maps: %s", err);
 		int inner_idx = -1;
 		if (def.parts & BTF_MAP_HAS_INNER) {
-			struct obj_map *im = add_map(obj, inner.name ? inner.name : "inner");
+			char iname[128];
+			snprintf(iname, sizeof(iname), "%s.inner", def.name ? def.name : "map");
+			struct obj_map *im = add_map(obj, iname);
 			if (!im)
 				return -ENOMEM;
 			map_from_btf_def(im, &inner, obj->btf);
