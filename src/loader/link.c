@@ -319,7 +319,8 @@ int obj_link_prog(struct bpfvm_object *obj, const struct obj_prog *p, struct bpf
 		free(l.lines);
 		return err;
 	}
-	qsort(l.lines, l.line_cnt, sizeof(*l.lines), cmp_line);
+	if (l.line_cnt)
+		qsort(l.lines, l.line_cnt, sizeof(*l.lines), cmp_line);
 	*insns = l.out;
 	*cnt = l.out_cnt;
 	*lines = l.lines;
