@@ -6,8 +6,13 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-__u64 p[8];
-__u64 res[16];
+/* p[0..7]: parameters, res[0..15]: results (one array: a fixed layout) */
+__u64 io[24];
+#define p (io)
+#define res (io + 8)
+/* one 32-bit context load (clang would merge neighbours into an 8-byte load,
+ * which the kernel refuses) */
+#define RD(ctx, f) (*(volatile __u32 *)&(ctx)->f)
 
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
 unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
@@ -18,18 +23,19 @@ int sock_filter(struct __sk_buff *skb)
 {
 	__u8 buf[8] = {};
 
-	res[0] = skb->len | (__u64)skb->pkt_type << 32;
-	res[1] = skb->mark | (__u64)skb->queue_mapping << 32;
-	res[2] = skb->protocol | (__u64)skb->vlan_present << 32;
-	res[3] = skb->priority | (__u64)skb->ingress_ifindex << 32;
-	res[4] = skb->ifindex | (__u64)skb->hash << 32;
-	res[5] = skb->cb[0] ^ skb->cb[4];
-	res[6] = skb->gso_segs | (__u64)skb->gso_size << 32;
+	res[0] = RD(skb, len) | (__u64)RD(skb, pkt_type) << 32;
+	res[1] = RD(skb, mark) | (__u64)RD(skb, queue_mapping) << 32;
+	res[2] = RD(skb, protocol) | (__u64)RD(skb, vlan_present) << 32;
+	res[3] = RD(skb, priority) | (__u64)RD(skb, ingress_ifindex) << 32;
+	res[4] = RD(skb, ifindex) | (__u64)RD(skb, hash) << 32;
+	res[5] = RD(skb, cb[0]) ^ RD(skb, cb[4]);
+	res[6] = RD(skb, gso_segs) | (__u64)RD(skb, gso_size) << 32;
 	res[7] = bpf_skb_load_bytes(skb, p[0], buf, 4);
 	res[8] = *(__u64 *)buf;
 	res[9] = bpf_skb_load_bytes_relative(skb, p[1], buf, 8, p[2] & 1);
 	res[10] = *(__u64 *)buf;
-	skb->cb[p[3] & 3] = p[4];
+	skb->cb[1] = p[4];
+	skb->cb[3] = p[4] ^ p[3];
 	return p[5];
 }
 
@@ -41,7 +47,7 @@ int sock_ldabs(struct __sk_buff *skb)
 	a += load_half(skb, 2) << 8;
 	a += load_word(skb, p[0] & 63) << 24;
 	res[0] = a;
-	return skb->len - (p[1] & 15);
+	return RD(skb, len) - (p[1] & 15);
 }
 
 SEC("socket")
@@ -60,8 +66,8 @@ int cg_skb(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 
-	res[0] = skb->len | (__u64)skb->pkt_type << 32;
-	res[1] = skb->protocol | (__u64)skb->ifindex << 32;
+	res[0] = RD(skb, len) | (__u64)RD(skb, pkt_type) << 32;
+	res[1] = RD(skb, protocol) | (__u64)RD(skb, ifindex) << 32;
 	res[2] = end - data;
 	if (data + 8 <= end)
 		res[3] = *(__u64 *)data;

@@ -7,16 +7,21 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-__u64 p[8];
-__u64 res[16];
+/* p[0..7]: parameters, res[0..15]: results (one array: a fixed layout) */
+__u64 io[24];
+#define p (io)
+#define res (io + 8)
+/* one 32-bit context load (clang would merge neighbours into an 8-byte load,
+ * which the kernel refuses) */
+#define RD(ctx, f) (*(volatile __u32 *)&(ctx)->f)
 
 static __always_inline void after(struct __sk_buff *skb, int i)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 
-	res[i] = skb->len | (__u64)skb->protocol << 32 | (__u64)skb->pkt_type << 48;
-	res[i + 1] = (end - data) | (__u64)skb->vlan_present << 32 | (__u64)skb->vlan_tci << 40;
-	res[i + 2] = skb->vlan_proto | (__u64)(data - (void *)(long)skb->data_meta) << 32;
+	res[i] = RD(skb, len) | (__u64)RD(skb, protocol) << 32 | (__u64)RD(skb, pkt_type) << 48;
+	res[i + 1] = (end - data) | (__u64)RD(skb, vlan_present) << 32 | (__u64)RD(skb, vlan_tci) << 40;
+	res[i + 2] = RD(skb, vlan_proto) | (__u64)(data - (void *)(long)skb->data_meta) << 32;
 	if (data + 16 <= end)
 		res[i + 3] = *(__u64 *)data ^ *(__u64 *)(data + 8);
 }
@@ -25,23 +30,28 @@ static __always_inline void after(struct __sk_buff *skb, int i)
 SEC("tc")
 int tc_ctx(struct __sk_buff *skb)
 {
-	res[0] = skb->len | (__u64)skb->pkt_type << 32;
-	res[1] = skb->mark | (__u64)skb->queue_mapping << 32;
-	res[2] = skb->protocol | (__u64)skb->vlan_present << 32;
-	res[3] = skb->vlan_tci | (__u64)skb->vlan_proto << 32;
-	res[4] = skb->priority | (__u64)skb->ingress_ifindex << 32;
-	res[5] = skb->ifindex | (__u64)skb->tc_index << 32;
-	res[6] = skb->cb[0] ^ skb->cb[1] ^ skb->cb[2] ^ skb->cb[3] ^ ((__u64)skb->cb[4] << 32);
-	res[7] = skb->hash | (__u64)skb->tc_classid << 32;
+	res[0] = RD(skb, len) | (__u64)RD(skb, pkt_type) << 32;
+	res[1] = RD(skb, mark) | (__u64)RD(skb, queue_mapping) << 32;
+	res[2] = RD(skb, protocol) | (__u64)RD(skb, vlan_present) << 32;
+	res[3] = RD(skb, vlan_tci) | (__u64)RD(skb, vlan_proto) << 32;
+	res[4] = RD(skb, priority) | (__u64)RD(skb, ingress_ifindex) << 32;
+	res[5] = RD(skb, ifindex) | (__u64)RD(skb, tc_index) << 32;
+	res[6] = RD(skb, cb[0]) ^ RD(skb, cb[1]) ^ RD(skb, cb[2]) ^ RD(skb, cb[3]) ^ ((__u64)RD(skb, cb[4]) << 32);
+	res[7] = RD(skb, hash) | (__u64)RD(skb, tc_classid) << 32;
 	res[8] = (skb->data_end - skb->data) | (__u64)(skb->data - skb->data_meta) << 32;
-	res[9] = skb->napi_id | (__u64)skb->wire_len << 32;
+	res[9] = RD(skb, napi_id) | (__u64)RD(skb, wire_len) << 32;
 	res[10] = skb->tstamp;
-	res[11] = skb->gso_segs | (__u64)skb->gso_size << 32;
+	res[11] = RD(skb, gso_segs) | (__u64)RD(skb, gso_size) << 32;
 	res[12] = skb->hwtstamp;
 	res[13] = *(__u16 *)((void *)skb + 16) | (__u64)*(__u8 *)((void *)skb + 4) << 32;
 	skb->mark = p[0];
 	skb->priority = p[1];
-	skb->cb[p[2] & 3] = p[3];
+	switch (p[2] & 3) {
+	case 0: skb->cb[0] = p[3]; break;
+	case 1: skb->cb[1] = p[3]; break;
+	case 2: skb->cb[2] = p[3]; break;
+	default: skb->cb[3] = p[3]; break;
+	}
 	skb->cb[4] = p[4];
 	skb->tstamp = p[5];
 	skb->tc_index = p[6];
@@ -92,7 +102,7 @@ int tc_resize(struct __sk_buff *skb)
 		res[i] = r;
 	}
 	after(skb, 3);
-	res[7] = skb->pkt_type;
+	res[7] = RD(skb, pkt_type);
 	return 0;
 }
 
@@ -128,11 +138,11 @@ int tc_csum(struct __sk_buff *skb)
 	if (p[6] & 1) {
 		res[6] = bpf_set_hash(skb, p[6]);
 		res[7] = bpf_get_hash_recalc(skb);
-		res[8] = skb->hash;
+		res[8] = RD(skb, hash);
 	}
 	bpf_set_hash_invalid(skb);
 	res[9] = 1;
-	res[10] = skb->hash;
+	res[10] = RD(skb, hash);
 	after(skb, 11);
 	return 0;
 }
@@ -146,7 +156,10 @@ int tc_redir(struct __sk_buff *skb)
 
 	res[0] = bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0);
 	res[1] = key.tunnel_id;
-	res[2] = bpf_redirect_neigh(p[1], p[3] & 1 ? &nh : 0, p[3] & 1 ? sizeof(nh) : 0, p[2] & 1);
+	if (p[3] & 1)
+		res[2] = bpf_redirect_neigh(p[1], &nh, sizeof(nh), p[2] & 1);
+	else
+		res[2] = bpf_redirect_neigh(p[1], 0, 0, p[2] & 1);
 	res[3] = bpf_redirect_peer(p[1], p[2] & 2);
 	switch (p[0] & 3) {
 	case 0:

@@ -7,8 +7,13 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-__u64 p[8];
-__u64 res[16];
+/* p[0..7]: parameters, res[0..15]: results (one array: a fixed layout) */
+__u64 io[24];
+#define p (io)
+#define res (io + 8)
+/* one 32-bit context load (clang would merge neighbours into an 8-byte load,
+ * which the kernel refuses) */
+#define RD(ctx, f) (*(volatile __u32 *)&(ctx)->f)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
