@@ -159,7 +159,11 @@ BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opt
  */
 
 /* Assemble `text`.  On success *insns (malloc'd, caller frees) and *insn_cnt are
- * set and 0 returned; on failure -EINVAL and err_buf says which line and why. */
+ * set and 0 returned.  On failure *insns is untouched and -EINVAL (or -ENOMEM)
+ * returned, with "line N: <why>" in err_buf ("no instructions" for empty
+ * text).  Besides instructions the text may hold labels (`name:`), an index
+ * prefix as the disassembler prints it (`  12: add %r0, 1`), `#` comments and
+ * `.insn 0x<64-bit word>` for raw instruction words. */
 BPFVM_API int bpfvm_asm(const char *text, struct bpf_insn **insns, size_t *insn_cnt,
 			char *err_buf, size_t err_size);
 
@@ -168,9 +172,12 @@ enum bpfvm_disasm_flags {
 	BPFVM_DISASM_RAW = 1u << 1,	/* append the raw instruction bytes */
 };
 
-/* Disassemble into a malloc'd, NUL-terminated text (caller frees); jump and
- * call targets become labels, helper calls are annotated with the helper's
- * name.  Returns NULL with errno set on failure. */
+/* Disassemble into a malloc'd, NUL-terminated text (caller frees) that
+ * bpfvm_asm() turns back into the same bytes.  Jump targets become labels
+ * `L<index>:`, local-call and `lddw func` targets `f<index>:`; helper calls
+ * get a `# bpf_<name>` comment; bytes that are no valid instruction print as
+ * `.insn 0x<word>  # <why>`.  insn_cnt 0 gives "".  NULL with errno set on
+ * failure (ENOMEM). */
 BPFVM_API char *bpfvm_disasm(const struct bpf_insn *insns, size_t insn_cnt,
 			     unsigned int flags);
 

@@ -33,9 +33,10 @@ uint64_t VM_FN(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t star
 #if VM_CHECKED
 #define SYNC_OUT() (run->budget = budget)
 #define SYNC_IN() (budget = run->budget)
+/* charge one instruction; a budget of N runs exactly N instructions */
 #define COUNT()                                 \
 	do {                                    \
-		if (--budget == 0)              \
+		if (budget-- == 0)              \
 			goto out_of_budget;     \
 	} while (0)
 #else
@@ -465,7 +466,7 @@ misaligned: {
 	return 0;
 }
 out_of_budget:
-	run->budget = 0;
+	run->budget = 0; /* budget wrapped below 0 */
 	vm_fault(run, -ELOOP, PC, "insn %zu: instruction budget of %" PRIu64 " exhausted",
 		 PC, run->budget_total);
 	return 0;

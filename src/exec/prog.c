@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/jit.h"
 #include "exec/vm.h"
 #include "helpers/helpers.h"
 #include "maps/fdtable.h"
@@ -193,10 +194,10 @@ static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
 		if (!h) {
 			const struct helper_proto *p = in->imm >= 0 ? helper_proto((uint32_t)in->imm) : NULL;
 			if (p)
-				logf_(log, log_sz, "insn %zu: call to helper bpf_%s#%d, which bpfvm does not implement",
+				logf_(log, log_sz, "insn %zu: call to helper bpf_%s (ID %d), which bpfvm does not implement",
 				      pc, p->name, in->imm);
 			else
-				logf_(log, log_sz, "insn %zu: call to unknown helper #%d", pc, in->imm);
+				logf_(log, log_sz, "insn %zu: call to unknown helper %d", pc, in->imm);
 			return -EINVAL;
 		}
 		out->imm = (uint64_t)(h - prog->helpers);
@@ -219,6 +220,7 @@ static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
 
 static void prog_destroy(struct bpfvm_prog *prog)
 {
+	jit_prog_free(prog);
 	for (size_t i = 0; i < prog->map_cnt; i++)
 		map_put(prog->maps[i]);
 	free(prog->maps);
