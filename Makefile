@@ -28,7 +28,7 @@ TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 KDIFF_SRC := $(sort $(wildcard tests/kdiff/*.c))
 KDIFF_BIN := $(if $(KDIFF_SRC),$(BUILD)/tests/kdiff)
-HDRS      := $(wildcard include/*.h include/bpfvm/*.h src/*/*.h src/*/*.def tools/bpfvm/*.h)
+HDRS      := $(wildcard include/*.h include/bpfvm/*.h src/*/*.h src/*/*.def tools/bpfvm/*.h tools/bpfvm/*.def)
 
 all: $(BUILD)/libbpfvm.a $(BUILD)/libbpfvm.so $(BUILD)/bpfvm
 

@@ -20,6 +20,8 @@
 #include "bpfvm/insn.h"
 #include "bpfvm/map.h"
 #include "bpfvm/object.h"
+#include "bpfvm/pkt.h"
+#include "bpfvm/verifier.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -39,6 +39,13 @@ struct bpfvm_object_open_opts {
 	 * numbers, "strings".  LINUX_KERNEL_VERSION defaults to the running
 	 * kernel's; any other missing CONFIG_* reads as 0. */
 	const char *kconfig;
+	unsigned int flags;		/* enum bpfvm_object_flags */
+};
+
+enum bpfvm_object_flags {
+	/* do not verify programs at load: they run only in the checked
+	 * interpreter (every access bounds-checked, instruction budget) */
+	BPFVM_OBJECT_UNVERIFIED = 1u << 0,
 };
 
 /* Open from a file / from memory (copied).  NULL with errno set on failure
@@ -48,8 +55,10 @@ struct bpfvm_object *bpfvm_object_open(const char *path,
 				       const struct bpfvm_object_open_opts *opts);
 struct bpfvm_object *bpfvm_object_open_mem(const void *buf, size_t size,
 					   const struct bpfvm_object_open_opts *opts);
-/* Create maps and load every program marked to load.  0 or a negative errno
- * (the log from the open options says what failed). */
+/* Create maps and load every program marked to load: link, relocate and
+ * verify it (unless BPFVM_OBJECT_UNVERIFIED), as BPF_PROG_LOAD does.  0 or a
+ * negative errno (-EACCES: a program failed verification; the log from the
+ * open options ends with the verifier's message and the instruction). */
 int bpfvm_object_load(struct bpfvm_object *obj);
 /* Free the object, its maps and programs (a map or program the caller still
  * holds through an fd-based reference stays alive until released). */

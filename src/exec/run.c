@@ -229,7 +229,7 @@ static int set_err(struct bpfvm_run_opts *opts, int err, const char *msg)
 int vm_pick_mode(const struct bpfvm_prog *prog, int mode)
 {
 	if (mode == BPFVM_EXEC_AUTO)
-		mode = prog->jit && prog->verified ? BPFVM_EXEC_JIT
+		mode = jit_prog_ready(prog) && prog->verified ? BPFVM_EXEC_JIT
 		       : prog->verified ? BPFVM_EXEC_INTERP : BPFVM_EXEC_CHECKED;
 	if (mode < BPFVM_EXEC_CHECKED || mode > BPFVM_EXEC_JIT)
 		return -EINVAL;
@@ -241,8 +241,11 @@ uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode,
 {
 	const uint64_t args[5] = { r1, r2, 0, 0, 0 };
 	if (mode == BPFVM_EXEC_JIT) {
-		if (!prog->jit_entry) {
-			vm_fault(run, -EOPNOTSUPP, 0, "no JIT code for program '%s'", prog->name);
+		/* compiled on first use (a program is const only to its users) */
+		char msg[128] = "";
+		int err = jit_prog_ensure((struct bpfvm_prog *)prog, msg, sizeof(msg));
+		if (err) {
+			vm_fault(run, err, 0, "%s", msg);
 			return 0;
 		}
 		return prog->jit_entry(r1, r2, run);
@@ -255,6 +258,12 @@ BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opt
 	if (!prog || !opts || opts->sz < offsetof(struct bpfvm_run_opts, insn_executed))
 		return -EINVAL;
 	int mode = opts->mode;
+	/* A verified program of a type with a context (XDP, skb, ...) assumes a
+	 * real context: it dereferences its pointer fields.  Raw memory is no
+	 * such context, so AUTO runs it checked; bpfvm_prog_test_run and the
+	 * packet runners give it the real one. */
+	if (mode == BPFVM_EXEC_AUTO && prog->type != 0)
+		mode = BPFVM_EXEC_CHECKED;
 	if (mode == BPFVM_EXEC_AUTO)
 		mode = jit_prog_ready(prog) && prog->verified ? BPFVM_EXEC_JIT
 		       : prog->verified ? BPFVM_EXEC_INTERP : BPFVM_EXEC_CHECKED;

@@ -20,6 +20,7 @@
 #include "bpfvm.h"
 #include "bpfvm/map.h"
 #include "bpfvm/object.h"
+#include "bpfvm/verifier.h"
 #include "exec/vm.h"
 #include "loader/btf_value.h"
 #include "loader/object_int.h"
@@ -446,6 +447,8 @@ static struct bpfvm_object *open_buf(uint8_t *buf, size_t size, const char *name
 	}
 	obj->buf = buf;
 	obj->buf_sz = size;
+	if (opts && opts->sz >= offsetof(struct bpfvm_object_open_opts, flags) + sizeof(unsigned int))
+		obj->flags = opts->flags;
 	if (opts && opts->sz >= offsetof(struct bpfvm_object_open_opts, kconfig) + sizeof(char *)) {
 		obj->log = opts->log_buf;
 		obj->log_sz = opts->log_size;
@@ -589,6 +592,14 @@ static int create_map(struct bpfvm_object *obj, size_t i)
 		int err = bpfvm_map_update_elem(m->map, &key, m->data, 0);
 		if (err)
 			return obj_err(obj, err, "map '%s': cannot set its initial value", m->name);
+		/* read-only data is frozen, as libbpf does: the verifier then
+		 * treats its contents (format strings, const volatile settings)
+		 * as constants */
+		if (m->map_flags & BPFVM_F_RDONLY_PROG) {
+			err = bpfvm_map_freeze(m->map);
+			if (err)
+				return obj_err(obj, err, "map '%s': cannot freeze it", m->name);
+		}
 	}
 	return 0;
 }
@@ -635,6 +646,39 @@ static int fill_values(struct bpfvm_object *obj)
 	return 0;
 }
 
+/* Verify a loaded program; on rejection the object's log gets the end of
+ * the verifier's log (the failing instruction, its source line and the
+ * message) after a line naming the program. */
+static int verify_prog(struct bpfvm_object *obj, struct obj_prog *p)
+{
+	size_t vsz = 1 << 16;
+	char *vlog = malloc(vsz);
+	struct bpfvm_verify_opts vo = { .sz = sizeof(vo), .log_level = 1, .log_buf = vlog,
+					.log_size = vlog ? vsz : 0 };
+	int err = bpfvm_prog_verify(p->prog, &vo);
+	if (err == -ENOSPC && bpfvm_prog_is_verified(p->prog) == 0) {
+		/* the log did not fit: verify again without one for the verdict */
+		vo.log_level = 0;
+		vo.log_buf = NULL;
+		vo.log_size = 0;
+		err = bpfvm_prog_verify(p->prog, &vo);
+	}
+	if (err) {
+		const char *tail = vlog ? vlog : "";
+		size_t len = strlen(tail), keep = obj->log_sz > 256 ? obj->log_sz - 200 : 56;
+		if (len > keep) {
+			tail += len - keep;
+			const char *nl = strchr(tail, '\n');
+			if (nl)
+				tail = nl + 1;
+		}
+		obj_err(obj, err, "program '%s' (section %s) failed verification:\n%s", p->name,
+			p->sec_name, tail);
+	}
+	free(vlog);
+	return err;
+}
+
 static int load_prog(struct bpfvm_object *obj, struct obj_prog *p, struct bpfvm_map **maps)
 {
 	struct bpf_insn *insns;
@@ -668,7 +712,9 @@ static int load_prog(struct bpfvm_object *obj, struct obj_prog *p, struct bpfvm_
 	p->prog->sec_name = strdup(p->sec_name);
 	p->prog->lines = lines;
 	p->prog->line_cnt = line_cnt;
-	return 0;
+	if (obj->flags & BPFVM_OBJECT_UNVERIFIED)
+		return 0;
+	return verify_prog(obj, p);
 }
 
 BPFVM_API int bpfvm_object_load(struct bpfvm_object *obj)

@@ -64,6 +64,7 @@ struct bpfvm_object {
 	char license[128];
 	uint32_t kversion;
 	char *kconfig;
+	unsigned int flags;	/* enum bpfvm_object_flags */
 	struct bpfvm_helper *helpers;
 	size_t helper_cnt;
 	char *log;

@@ -189,7 +189,7 @@ static int open_object(struct object *o, char *why, size_t whysz)
 		oo.log_size = sizeof(log);
 		o->obj[i] = bpfvm_object_open(path, &oo);
 		if (!o->obj[i] || bpfvm_object_load(o->obj[i])) {
-			snprintf(why, whysz, "bpfvm cannot load %s: %s", path, log);
+			snprintf(why, whysz, "bpfvm cannot load %s: %.900s", path, log);
 			return -1;
 		}
 	}
