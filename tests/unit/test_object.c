@@ -1,5 +1,5 @@
 /* test_object.c — the object loader on real clang-compiled objects
- * (tests/objects/*.bpf.o): programs and their types, maps from every source
+ * (the .bpf.o files in tests/objects): programs and their types, maps from every source
  * (BTF .maps, legacy maps, .data/.rodata/.bss, map-in-map, prog arrays with
  * .values), global variables set before load and read after runs, linking of
  * subprograms, and the errors for objects bpfvm refuses. */
