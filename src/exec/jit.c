@@ -85,6 +85,92 @@ static void plan_free(struct jit_plan *plan)
 	free(plan->leader);
 	free(plan->block_cnt);
 	free(plan->charge);
+	free(plan->live_after);
+}
+
+#define REGS_ARGS 0x3eu		/* r1..r5 */
+#define REGS_ALL 0x7ffu		/* r0..r10 */
+
+/* Registers instruction `in` reads (returned) and surely writes (*def).
+ * `subprogs`: the program has functions, so an exit may return r1..r5 to a
+ * caller that reads them. */
+static uint16_t uses(const struct vm_insn *in, bool subprogs, uint16_t *def)
+{
+	const struct bpf_opinfo *r = &isa_ops[in->op];
+	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+	bool mov = BPF_OP(r->code) == BPF_MOV;
+	*def = 0;
+	switch (r->fmt) {
+	case FMT_ALU_IMM: *def = d; return mov ? 0 : d;
+	case FMT_ALU_REG: *def = d; return mov ? s : d | s;
+	case FMT_NEG: case FMT_END: *def = d; return d;
+	case FMT_JMP_IMM: return d;
+	case FMT_JMP_REG: return d | s;
+	case FMT_CALL: case FMT_CALL_KFUNC: *def = 1; return REGS_ARGS;
+	case FMT_CALL_LOCAL: case FMT_CALLX: return REGS_ALL; /* the callee sees everything */
+	case FMT_EXIT: return subprogs ? 1 | REGS_ARGS : 1;
+	case FMT_LDDW: *def = d; return 0;
+	case FMT_LDABS: *def = 1; return 0;
+	case FMT_LDIND: *def = 1; return s;
+	case FMT_LDX: case FMT_LOAD_ACQ: *def = d; return s;
+	case FMT_ST: return d;
+	case FMT_STX: case FMT_STORE_REL: return d | s;
+	case FMT_ATOMIC:
+		if ((int32_t)in->imm == BPF_CMPXCHG) {
+			*def = 1;
+			return 1 | d | s;
+		}
+		*def = (in->imm & BPF_FETCH) ? s : 0;
+		return d | s;
+	default: /* ja, may_goto; lddw's second half (callx only: faults) */
+		return 0;
+	}
+}
+
+/* Backward liveness over the whole program, iterated to a fixed point; for
+ * each helper call, which of r1..r5 may be read afterwards.  Returns 0 or
+ * -ENOMEM. */
+static int plan_liveness(const struct bpfvm_prog *prog, struct jit_plan *plan)
+{
+	size_t cnt = prog->insn_cnt;
+	const struct vm_insn *code = prog->code;
+	uint16_t *live_in = calloc(cnt, sizeof(*live_in));
+	plan->live_after = calloc(cnt, 1);
+	if (!live_in || !plan->live_after) {
+		free(live_in);
+		return -ENOMEM;
+	}
+	bool subprogs = false;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		uint8_t fmt = isa_ops[code[pc].op].fmt;
+		subprogs |= fmt == FMT_CALL_LOCAL || fmt == FMT_CALLX || code[pc].op == OP_LDDW_FUNC;
+	}
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t pc = cnt; pc-- > 0;) {
+			const struct vm_insn *in = &code[pc];
+			if (in->op == OP_INVALID)
+				continue;
+			uint8_t fmt = isa_ops[in->op].fmt;
+			size_t next = pc + (fmt == FMT_LDDW ? 2 : 1);
+			uint16_t out = 0, def;
+			if (fmt != FMT_JA && fmt != FMT_JA32 && fmt != FMT_EXIT && next < cnt)
+				out |= live_in[next];
+			if (isa_is_jump((enum bpf_op)in->op))
+				out |= live_in[(size_t)((long)pc + 1 + in->off)];
+			if ((fmt == FMT_CALL || fmt == FMT_CALLX) && subprogs)
+				out |= REGS_ARGS; /* a tail call leaves the function at once */
+			uint16_t in_set = uses(in, subprogs, &def) | (uint16_t)(out & ~def);
+			if (fmt == FMT_CALL || fmt == FMT_CALL_KFUNC || fmt == FMT_CALLX)
+				plan->live_after[pc] = (uint8_t)(out & REGS_ARGS);
+			if (in_set != live_in[pc]) {
+				live_in[pc] = in_set;
+				changed = true;
+			}
+		}
+	}
+	free(live_in);
+	return 0;
 }
 
 /* Find the basic blocks of prog: leaders are instruction 0, every jump,
@@ -97,6 +183,7 @@ static int plan_build(const struct bpfvm_prog *prog, bool checked, struct jit_pl
 	size_t cnt = prog->insn_cnt;
 	const struct vm_insn *code = prog->code;
 	plan->checked = checked;
+	plan->live_after = NULL;
 	plan->leader = calloc(cnt, 1);
 	plan->block_cnt = calloc(cnt, sizeof(uint32_t));
 	plan->charge = calloc(cnt, sizeof(uint32_t));
@@ -130,6 +217,10 @@ static int plan_build(const struct bpfvm_prog *prog, bool checked, struct jit_pl
 		uint32_t rest = next < cnt && !plan->leader[next] ? plan->block_cnt[next] : 0;
 		plan->block_cnt[i] = 1 + rest;
 		plan->charge[i] = plan->leader[i] ? 0 : plan->block_cnt[i];
+	}
+	if (plan_liveness(prog, plan)) {
+		plan_free(plan);
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -187,7 +278,7 @@ static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
 	prog->jit_sz = sz;
 	prog->jit_aux = aux;
 	prog->jit_checked = checked;
-	prog->jit_entry = (uint64_t (*)(uint64_t, uint64_t, struct bpfvm_run *))mem;
+	prog->jit_entry = (uint64_t (*)(uint64_t, uint64_t, struct bpfvm_run *))(uintptr_t)mem;
 	return 0;
 }
 #else
@@ -272,9 +363,9 @@ void jit_rt_fault_align(struct bpfvm_run *run, uint64_t pc, uint64_t addr, uint6
 
 void jit_rt_fault_budget(struct bpfvm_run *run, uint64_t pc, uint64_t left)
 {
-	/* the interpreter counts each instruction before running it: the one
-	 * that finds the budget at zero is the `left`-th (from 0) counted
-	 * instruction from pc, which lies in pc's block */
+	/* the interpreter charges each instruction before running it and stops
+	 * at the first one that finds the budget at zero: with `left` left on
+	 * entering pc's block, the `left`-th (from 0) counted instruction */
 	const struct bpfvm_prog *prog = run->prog;
 	size_t p = pc;
 	while (left && p < prog->insn_cnt) {
@@ -314,8 +405,8 @@ struct jit_callx_res jit_rt_callx(struct bpfvm_run *run, uint64_t pc, uint64_t v
 		size_t idx = (size_t)(t - code);
 		uint32_t charge = prog->jit_aux->charge[idx];
 		if (prog->jit_checked && charge) {
-			if (*budget <= charge) {
-				jit_rt_fault_budget(run, idx, *budget - 1);
+			if (*budget < charge) {
+				jit_rt_fault_budget(run, idx, *budget);
 				return res;
 			}
 			*budget -= charge;

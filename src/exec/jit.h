@@ -8,10 +8,14 @@
  * (jit_x86_64.c) turns a planned program into machine code.
  *
  * Guarded ("checked") code is what programs nobody verified get: it keeps the
- * checked interpreter's observable behaviour exactly, budget included.  To
- * make budget faults exact, a block ends after every instruction that can
- * stop the run or has effects outside the stack (calls, ld_abs, accesses
- * that are not provably inside the stack frame), and is charged on entry.
+ * checked interpreter's observable behaviour exactly, budget and executed
+ * count included.  To make budget faults exact, a block ends after every
+ * instruction that can stop the run or has effects outside the stack (calls,
+ * ld_abs, accesses that are not provably inside the stack frame), and is
+ * charged on entry: when it does not fit, the interpreter too would have
+ * stopped inside it, before any effect the caller could see.  Code for a
+ * verified program has no guards and, as the kernel's, lets helper calls
+ * clobber r1..r5.
  */
 #ifndef BPFVM_EXEC_JIT_H
 #define BPFVM_EXEC_JIT_H
@@ -28,6 +32,9 @@ struct jit_plan {
 	uint8_t *leader;	/* 1 where a basic block starts */
 	uint32_t *block_cnt;	/* at a leader: instructions the block counts */
 	uint32_t *charge;	/* callx entry here: count to the block's end (0 at leaders) */
+	uint8_t *live_after;	/* at a helper call: bit r set when r1..r5's rR may be
+				 * read before written afterwards (checked code keeps
+				 * r1..r5 across calls, as the interpreter does) */
 };
 
 /* Kept with the compiled program for the runtime (callx). */
@@ -36,9 +43,9 @@ struct jit_aux {
 	uint32_t *charge;	/* plan.charge, for callx into a block's middle */
 };
 
-/* A back end's output: code (malloc'd; position-independent, linked to
- * absolute addresses of C functions and of prog's data) and insn_off
- * (malloc'd, insn_cnt entries). */
+/* A back end's output: code (malloc'd; position-independent but for the
+ * absolute addresses of the C functions it calls) and insn_off (malloc'd,
+ * insn_cnt entries).  The code's entry point is offset 0. */
 struct jit_code {
 	uint8_t *buf;
 	size_t len;
@@ -53,6 +60,9 @@ bool jit_access_static_ok(const struct vm_insn *in);
  * negative errno with a message in log. */
 int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 		     struct jit_code *out, char *log, size_t log_sz);
+
+/* tests: make the x86-64 back end avoid BMI2 (shlx/shrx/sarx) */
+extern bool jit_x86_64_no_bmi2;
 
 /* run.c: make sure prog has native code (compiling it now if needed). */
 int jit_prog_ensure(struct bpfvm_prog *prog, char *err, size_t err_sz);

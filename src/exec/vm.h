@@ -74,7 +74,7 @@ struct vm_region {
 	bool writable;
 };
 
-#define VM_MAX_REGIONS 8
+#define VM_MAX_REGIONS 16
 #define VM_STACK_TOTAL (BPFVM_STACK_SIZE * BPFVM_MAX_CALL_FRAMES)
 #define VM_MAX_LOOPS (8u * 1024 * 1024)	/* may_goto budget, as the kernel's BPF_MAX_LOOPS */
 #define VM_MAX_TAIL_CALLS 33		/* MAX_TAIL_CALL_CNT */
@@ -105,6 +105,7 @@ struct bpfvm_run {
 	 * checked mode accepts them (and their values) like the program's own */
 	struct bpfvm_map *inner[VM_MAX_INNER_MAPS];
 	int inner_cnt;
+	void *hook;			/* packet hook state (hooks/pkt.h), or NULL */
 	const uint8_t *pkt;		/* ld_abs/ld_ind data */
 	uint32_t pkt_len;
 	/* error report */
@@ -144,6 +145,13 @@ extern const struct fd_obj_ops prog_fd_ops;
 void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool checked);
 int vm_add_region(struct bpfvm_run *run, const void *start, size_t size,
 		  const char *name, bool writable);
+/* the mode a run of prog uses when `mode` (enum bpfvm_exec_mode) is asked
+ * for: AUTO resolved; -EINVAL for an unknown mode */
+int vm_pick_mode(const struct bpfvm_prog *prog, int mode);
+/* run prog from its first instruction with r1, r2 on a run set up with
+ * vm_run_init (+ regions); returns r0, or 0 with run->err set */
+uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode, uint64_t r1,
+		 uint64_t r2);
 /* is [addr, addr+size) inside one region (writable when write)? */
 bool vm_mem_ok(const struct bpfvm_run *run, uint64_t addr, uint64_t size, bool write);
 /* record a fault at instruction pc; returns err */
