@@ -174,6 +174,99 @@ static void test_subprogs_linking(void)
 	bpfvm_object_close(obj);
 }
 
+/* what the perf buffer delivered */
+static uint8_t perf_rec[64];
+static uint32_t perf_size;
+static int perf_cnt;
+static void on_sample(void *ctx, int cpu, void *data, uint32_t size)
+{
+	(void)ctx, (void)cpu;
+	perf_cnt++;
+	perf_size = size;
+	memcpy(perf_rec, data, size < sizeof(perf_rec) ? size : sizeof(perf_rec));
+}
+
+/* kconfig externs, iterator kfuncs, bpf_loop, for_each_map_elem, pointer
+ * arguments to subprograms, string helpers, queue/stack/bloom, perf buffer:
+ * the program stores its findings in .bss */
+static void test_misc_helpers(void)
+{
+	struct bpfvm_object_open_opts oo = BPFVM_OPTS_INIT(bpfvm_object_open_opts);
+	oo.log_buf = log_buf;
+	oo.log_size = sizeof(log_buf);
+	oo.kconfig = "CONFIG_HZ=250\n";
+	struct bpfvm_object *obj = bpfvm_object_open("tests/objects/misc_helpers.bpf.o", &oo);
+	CHECK(obj != NULL);
+	if (!obj)
+		return;
+	int err = bpfvm_object_load(obj);
+	CHECK_EQ(err, 0);
+	if (err) {
+		fprintf(stderr, "%s\n", log_buf);
+		bpfvm_object_close(obj);
+		return;
+	}
+	struct bpfvm_prog *p = bpfvm_object_find_prog(obj, "misc");
+	CHECK(p && bpfvm_prog_is_verified(p));
+	struct bpfvm_perf_buffer *pb =
+		bpfvm_perf_buffer_new(bpfvm_object_find_map(obj, "events"), 8, on_sample, NULL, NULL, NULL);
+	CHECK(pb != NULL);
+	uint8_t pkt[64] = { 0 };
+	struct bpfvm_test_run_opts t = BPFVM_OPTS_INIT(bpfvm_test_run_opts);
+	t.data_in = pkt;
+	t.data_size_in = sizeof(pkt);
+	CHECK_EQ(bpfvm_prog_test_run(p, &t), 0);
+	CHECK_EQ(t.retval, 2); /* XDP_PASS */
+	struct {
+		const char *name;
+		uint64_t want;
+		size_t size;
+	} g[] = {
+		{ "hz", 250, 4 },
+		{ "iter_sum", 0 + 1 + 2 + 3 + 4, 8 },
+		{ "loop_sum", 45, 8 },
+		{ "pair_sum", 84 + 42, 8 },
+		{ "each_sum", 1 + 102 + 203 + 304, 8 },
+		{ "fifo_first", 1, 4 },
+		{ "lifo_first", 3, 4 },
+		{ "bloom_hit", 1, 4 },
+		{ "parsed", (uint64_t)-1234, 8 },
+		{ "cmp_eq", 0, 8 },
+		{ "cmp_ne", (uint64_t)-1, 8 },
+		{ "printed_len", 9, 8 }, /* "n=7 h=2a" (8) + NUL */
+		{ "time_nonzero", 1, 4 },
+		{ "rnd_nonzero", 1, 4 },
+	};
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		uint64_t v = 0;
+		CHECK_EQ(bpfvm_object_get_global(obj, g[i].name, &v, sizeof(v)), (long)g[i].size);
+		if (g[i].size == 4)
+			v = (uint32_t)v;
+		if (v != g[i].want)
+			fprintf(stderr, "global %s = %llu, want %llu\n", g[i].name,
+				(unsigned long long)v, (unsigned long long)g[i].want);
+		CHECK_EQ(v, g[i].want);
+	}
+	char printed[32] = "";
+	bpfvm_object_get_global(obj, "printed", printed, sizeof(printed));
+	CHECK_STR(printed, "n=7 h=2a");
+	uint32_t kver = 0;
+	bpfvm_object_get_global(obj, "kver", &kver, sizeof(kver));
+	CHECK(kver >= (5u << 16)); /* the running kernel's version */
+	if (pb) {
+		CHECK_EQ(bpfvm_perf_buffer_consume(pb) >= 0, 1);
+		CHECK_EQ(perf_cnt, 1);
+		CHECK_EQ(perf_size >= 16, 1);
+		uint64_t a = 0, b = 0;
+		memcpy(&a, perf_rec, 8);
+		memcpy(&b, perf_rec + 8, 8);
+		CHECK_EQ(a, 0xabcdef);
+		CHECK_EQ(b, 10);
+		bpfvm_perf_buffer_free(pb);
+	}
+	bpfvm_object_close(obj);
+}
+
 static void test_refusals(void)
 {
 	/* CO-RE relocations are refused at open, with a reason */
@@ -218,6 +311,7 @@ int main(void)
 	test_globals();
 	test_tailcall_maps();
 	test_subprogs_linking();
+	test_misc_helpers();
 	test_refusals();
 	return TEST_DONE();
 }
