@@ -33,6 +33,7 @@
 
 #include "bpfvm.h"
 #include "bpfvm/pkt.h"
+#include "io/capture.h"
 #include "testutil.h"
 
 #ifndef OBJ_DIR
@@ -688,6 +689,36 @@ struct progstat {
 static struct progstat stats[64];
 static int nstats;
 
+/* every packet of the bundled demo capture (examples/demo.pcap), copied */
+static struct pkt *cap_pkts;
+static size_t cap_cnt;
+
+static void load_capture(const char *path)
+{
+	char err[256];
+	struct capture *cap = capture_open(path, err, sizeof(err));
+	struct capture_pkt cp;
+	if (!cap) {
+		printf("%s: %s (capture pass skipped)\n", path, err);
+		return;
+	}
+	while (capture_next(cap, &cp) > 0) {
+		struct pkt *n = realloc(cap_pkts, (cap_cnt + 1) * sizeof(*n));
+		if (!n)
+			break;
+		cap_pkts = n;
+		uint32_t len = cp.caplen < MAX_PKT ? cp.caplen : MAX_PKT;
+		cap_pkts[cap_cnt].b = malloc(len ? len : 1);
+		if (!cap_pkts[cap_cnt].b)
+			break;
+		memcpy(cap_pkts[cap_cnt].b, cp.data, len);
+		cap_pkts[cap_cnt].len = len;
+		cap_pkts[cap_cnt].kind = "capture";
+		cap_cnt++;
+	}
+	capture_close(cap);
+}
+
 int main(int argc, char **argv)
 {
 	int count = 400;
@@ -720,6 +751,7 @@ int main(int argc, char **argv)
 	close(tfd);
 
 	make_packets();
+	load_capture("examples/demo.pcap");
 	int ncpu = nr_possible_cpus();
 	static const char *files[] = { "pkt_xdp.bpf.o", "pkt_tc.bpf.o", "pkt_sock.bpf.o",
 				       "xdp_fw.bpf.o", "tc_prio.bpf.o", "subprogs.bpf.o",
@@ -771,9 +803,23 @@ int main(int argc, char **argv)
 					 strerror(-kfd), nl);
 				continue;
 			}
-			for (int n = 0; n < count; n++) {
+			/* random cases, then every packet of the demo capture */
+			for (size_t n = 0; n < (size_t)count + cap_cnt; n++) {
 				struct kcase c;
-				make_case(&c, type, st->name);
+				if (n < (size_t)count) {
+					make_case(&c, type, st->name);
+				} else {
+					/* random program parameters; the packet as
+					 * captured, no ctx_in (its fields were made
+					 * for another packet) */
+					make_case(&c, type, st->name);
+					c.pkt = cap_pkts[n - (size_t)count].b;
+					c.len = cap_pkts[n - (size_t)count].len;
+					c.repeat = 1;
+					c.with_ctx = false;
+					c.ctx_size_in = 0;
+					c.ctx_size_out = 0;
+				}
 				set_params(&o, c.p);
 				run_kernel(kfd, &c, &ko);
 				read_bss(&o, -1, &ko);
