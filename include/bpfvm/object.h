@@ -57,8 +57,11 @@ struct bpfvm_object *bpfvm_object_open_mem(const void *buf, size_t size,
 					   const struct bpfvm_object_open_opts *opts);
 /* Create maps and load every program marked to load: link, relocate and
  * verify it (unless BPFVM_OBJECT_UNVERIFIED), as BPF_PROG_LOAD does.  0 or a
- * negative errno (-EACCES: a program failed verification; the log from the
- * open options ends with the verifier's message and the instruction). */
+ * negative errno (-EACCES: a program failed verification; -EOPNOTSUPP: the
+ * object needs CO-RE relocations or a map type bpfvm lacks; the log from the
+ * open options says which, and for a rejection ends with the verifier's
+ * message and the instruction).  Objects open and list their programs even
+ * when they cannot load. */
 int bpfvm_object_load(struct bpfvm_object *obj);
 /* Free the object, its maps and programs (a map or program the caller still
  * holds through an fd-based reference stays alive until released). */

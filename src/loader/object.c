@@ -494,12 +494,8 @@ static struct bpfvm_object *open_buf(uint8_t *buf, size_t size, const char *name
 				err = obj_err(obj, -errno, "section .BTF.ext: %s", msg);
 				goto fail;
 			}
-			if (obj->ext->core_relo_cnt) {
-				err = obj_err(obj, -EOPNOTSUPP,
-					      "the object needs CO-RE relocations (%zu records in .BTF.ext), which bpfvm does not support yet",
-					      obj->ext->core_relo_cnt);
-				goto fail;
-			}
+			/* CO-RE relocations are refused at load (bpfvm_object_load),
+			 * so the programs can still be listed */
 		}
 	}
 	if ((err = collect_btf_maps(obj)) || (err = collect_legacy_maps(obj)) ||
@@ -723,6 +719,10 @@ BPFVM_API int bpfvm_object_load(struct bpfvm_object *obj)
 		return -EINVAL;
 	if (obj->loaded)
 		return obj_err(obj, -EBUSY, "already loaded");
+	if (obj->ext && obj->ext->core_relo_cnt)
+		return obj_err(obj, -EOPNOTSUPP,
+			       "the object needs CO-RE relocations (%zu records in .BTF.ext), which bpfvm does not support yet",
+			       obj->ext->core_relo_cnt);
 	struct bpfvm_map **maps = calloc(obj->map_cnt + 1, sizeof(*maps));
 	if (!maps)
 		return -ENOMEM;

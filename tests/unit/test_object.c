@@ -269,14 +269,19 @@ static void test_misc_helpers(void)
 
 static void test_refusals(void)
 {
-	/* CO-RE relocations are refused at open, with a reason */
+	/* CO-RE relocations are refused at load, with a reason; open still
+	 * works so the programs can be listed */
 	struct bpfvm_object_open_opts oo = BPFVM_OPTS_INIT(bpfvm_object_open_opts);
 	oo.log_buf = log_buf;
 	oo.log_size = sizeof(log_buf);
 	struct bpfvm_object *obj = bpfvm_object_open("tests/objects/core_reloc.bpf.o", &oo);
-	CHECK(obj == NULL);
-	CHECK_EQ(errno, EOPNOTSUPP);
-	CHECK_CONTAINS(log_buf, "CO-RE relocations");
+	CHECK(obj != NULL);
+	if (obj) {
+		CHECK(bpfvm_object_prog_cnt(obj) >= 1);
+		CHECK_EQ(bpfvm_object_load(obj), -EOPNOTSUPP);
+		CHECK_CONTAINS(log_buf, "CO-RE relocations");
+		bpfvm_object_close(obj);
+	}
 
 	/* an unknown SEC() name is an error naming the section */
 	size_t sz = 0;
