@@ -61,7 +61,7 @@ check: all $(TEST_BIN) $(KDIFF_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=$(if $(filter clang,$(notdir $(CC))),$(CC),gcc) \
-	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -Wno-format-truncation" \
 	  LDLIBS="-lpthread -lm -fsanitize=address,undefined" check
 
 kdiff-full: $(KDIFF_BIN)
