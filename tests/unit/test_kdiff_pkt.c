@@ -156,7 +156,7 @@ struct outcome {
 	int err;
 	uint32_t retval, size_out, ctx_size_out;
 	uint8_t *data;
-	uint8_t ctx[256];
+	_Alignas(8) uint8_t ctx[256];
 	uint8_t bss[512];
 	uint32_t bss_sz;
 };
@@ -165,7 +165,7 @@ struct kcase {
 	const uint8_t *pkt;
 	uint32_t len;
 	bool with_ctx;
-	uint8_t ctx[256];
+	_Alignas(8) uint8_t ctx[256];
 	uint32_t ctx_size_in, ctx_size_out;
 	uint32_t data_size_out;
 	uint32_t flags, cpu, repeat;
