@@ -22,6 +22,8 @@
 #include "bpfvm/object.h"
 #include "bpfvm/pkt.h"
 #include "bpfvm/verifier.h"
+#include "bpfvm/jit.h"
+#include "bpfvm/cbpf.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -227,7 +227,6 @@ static int plan_build(const struct bpfvm_prog *prog, bool checked, struct jit_pl
 
 /* ---------------------------------------------------------- code memory */
 
-#if defined(__x86_64__)
 /* Compile prog: plan, back end, then copy into fresh memory that becomes
  * read+execute only once filled.  Publishes prog->jit* on success. */
 static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
@@ -281,14 +280,6 @@ static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
 	prog->jit_entry = (uint64_t (*)(uint64_t, uint64_t, struct bpfvm_run *))(uintptr_t)mem;
 	return 0;
 }
-#else
-static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
-{
-	(void)prog;
-	jlog(log, log_sz, "JIT: no native code generator for this architecture");
-	return -EOPNOTSUPP;
-}
-#endif
 
 int jit_prog_ensure(struct bpfvm_prog *prog, char *err, size_t err_sz)
 {

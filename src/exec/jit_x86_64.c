@@ -1657,7 +1657,21 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	return 0;
 }
 
-#else
-/* not x86-64: jit.c reports -EOPNOTSUPP */
-typedef int jit_x86_64_unused;
+#else /* not x86-64: no native code */
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "exec/jit.h"
+
+bool jit_x86_64_no_bmi2;
+
+int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
+		     struct jit_code *out, char *log, size_t log_sz)
+{
+	(void)prog, (void)plan, (void)out;
+	if (log && log_sz)
+		snprintf(log, log_sz, "JIT: no native code generator for this architecture");
+	return -EOPNOTSUPP;
+}
 #endif
