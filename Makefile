@@ -5,6 +5,7 @@
 #   make demo       builds bpfvm and runs the bundled demo
 #   make asan       the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make kdiff-full the kernel-differential test at full size (needs root)
+#   make vkdiff     verifier verdicts on random programs vs the kernel (root)
 #   make fuzz       libFuzzer targets (needs clang)
 #   make bench      benchmarks that print figures
 #
@@ -67,6 +68,12 @@ asan:
 kdiff-full: $(KDIFF_BIN)
 	$(BUILD)/tests/kdiff --count 10000 --seed $${SEED:-1}
 
+# verifier verdicts on random programs, bpfvm vs this machine's kernel (root)
+vkdiff: $(BUILD)/libbpfvm.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS) -o $(BUILD)/tests/vkdiff tests/vkdiff/vkdiff.c $(BUILD)/libbpfvm.a $(LDLIBS)
+	$(BUILD)/tests/vkdiff --count $${COUNT:-12000} --seed $${SEED:-31}
+
 demo: all
 	@sh examples/demo.sh $(BUILD)
 
@@ -88,4 +95,4 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan kdiff-full demo fuzz bench clean
+.PHONY: all check asan kdiff-full vkdiff demo fuzz bench clean

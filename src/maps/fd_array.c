@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/vm.h"
 #include "maps/fdtable.h"
 
 struct fd_slot {
@@ -33,6 +34,11 @@ struct fd_array {
 	enum fd_kind kind;
 	pthread_mutex_t lock;
 	struct fd_slot *slots;
+	/* PROG_ARRAY: the program type it is bound to (under lock), as the
+	 * kernel's map owner: set by the first program that references the
+	 * map or is stored into it; others are refused (bpf_prog_map_compatible) */
+	bool owned;
+	uint32_t owner_type;
 };
 
 static inline struct fd_array *to_fd_array(const struct bpfvm_map *m)
@@ -224,6 +230,23 @@ static int fd_array_sys_lookup(struct bpfvm_map *m, const void *key, void *value
 	return ret;
 }
 
+int map_prog_array_bind(struct bpfvm_map *m, uint32_t prog_type)
+{
+	if (m->type != BPFVM_MAP_TYPE_PROG_ARRAY)
+		return 0;
+	struct fd_array *a = to_fd_array(m);
+	int err = 0;
+	pthread_mutex_lock(&a->lock);
+	if (!a->owned) {
+		a->owned = true;
+		a->owner_type = prog_type;
+	} else if (a->owner_type != prog_type) {
+		err = -EINVAL;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
 static int fd_array_sys_update(struct bpfvm_map *m, const void *key, const void *value,
 			       uint64_t flags)
 {
@@ -244,6 +267,13 @@ static int fd_array_sys_update(struct bpfvm_map *m, const void *key, const void 
 	if (!obj)
 		return err;
 	if (a->kind == FD_KIND_MAP && !map_meta_equal(m, obj)) {
+		ops->put(obj);
+		return -EINVAL;
+	}
+	/* a bpfvm program (not some other object under FD_KIND_PROG) binds
+	 * the array to its type, as the kernel's prog_fd_array_get_ptr() */
+	if (a->kind == FD_KIND_PROG && ops == &prog_fd_ops &&
+	    map_prog_array_bind(m, ((const struct bpfvm_prog *)obj)->type)) {
 		ops->put(obj);
 		return -EINVAL;
 	}

@@ -254,6 +254,9 @@ long map_perf_output(struct bpfvm_map *m, uint64_t flags, int cpu, const void *d
 
 /* Tail calls: the program object at `index` of a PROG_ARRAY, or NULL. */
 void *map_get_prog(struct bpfvm_map *m, uint32_t index);
+/* Bind a PROG_ARRAY to a program type (the first caller wins); -EINVAL when
+ * it is bound to another one.  0 for other map types. */
+int map_prog_array_bind(struct bpfvm_map *m, uint32_t prog_type);
 /* Map-in-map: the inner map for `key`, or NULL. */
 struct bpfvm_map *map_get_inner(struct bpfvm_map *m, const void *key);
 

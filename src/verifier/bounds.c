@@ -751,6 +751,28 @@ bool scalar_refine(struct vreg *a, struct vreg *b, uint8_t opn, bool is32)
 	struct tnum tb = is32 ? tnum_subreg(b->var_off) : b->var_off;
 	if (opn == 0x10 && ((ta.value ^ tb.value) & ~(ta.mask | tb.mask)))
 		return false;
+	if (opn == 0xf0 && (tnum_is_const(tb) || tnum_is_const(ta))) {
+		/* jset not taken ("no common bit" with a constant): the kernel
+		 * (regs_refine_cond_op) forgets the register's ranges, all
+		 * widths, before narrowing its tnum "to avoid invariant
+		 * violations if we're on a dead branch" — so it walks such a
+		 * branch with the tnum's bounds only, and never finds it dead
+		 * from the ranges.  Do the same: keeping the ranges made bpfvm
+		 * prune branches the kernel verifies (and rejects), accepting
+		 * programs it refuses (tests/verifier/br-jset-false-forgets-ranges.data). */
+		bool bc = tnum_is_const(tb);
+		struct vreg *r = bc ? a : b;
+		uint64_t v = bc ? tb.value : ta.value;
+		reg_bounds_unbounded(r);
+		if (is32)
+			r->var_off = tnum_with_subreg(r->var_off, tnum_and(tnum_subreg(r->var_off),
+									    tnum_const(~v)));
+		else
+			r->var_off = tnum_and(r->var_off, tnum_const(~v));
+		reg_bounds_sync(a);
+		reg_bounds_sync(b);
+		return reg_bounds_ok(a) && reg_bounds_ok(b);
+	}
 	if (!refine_width(&x, &y, &ta, &tb, opn, w))
 		return false;
 	bnd_set(a, x, w);

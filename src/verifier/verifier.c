@@ -311,6 +311,14 @@ BPFVM_API int bpfvm_prog_verify(struct bpfvm_prog *prog, const struct bpfvm_veri
 		ret = -ENOMEM;
 	if (!ret && cut)
 		ret = -ENOSPC;
+	/* as the kernel's bpf_check_tail_call() at load: every PROG_ARRAY
+	 * the program references is bound to its type, and one bound to
+	 * another type refuses it (-EINVAL, after a clean verifier log) —
+	 * or a tail call would hand this program's context to a program
+	 * verified for another one (found by tests/vkdiff) */
+	for (size_t i = 0; !ret && i < prog->map_cnt; i++)
+		if (prog->maps[i] && map_prog_array_bind(prog->maps[i], prog->type))
+			ret = -EINVAL;
 	if (!ret)
 		prog->verified = true;
 	if (opts && opts->sz >= offsetof(struct bpfvm_verify_opts, stats) + sizeof(void *) &&
