@@ -200,16 +200,21 @@ static bool const_stack_key(struct venv *env, const struct vreg *r, uint32_t key
 		*key = 0;
 		return true;
 	}
-	if (first != 0 || !is_spilled_scalar(s))
+	/*
+	 * As the kernel: a scalar spill whose bytes run from the key's first
+	 * byte to exactly key_size bytes (so a 4-byte key at fp-4 of an 8-byte
+	 * spill at fp-8 counts), and the key is the spilled register's whole
+	 * value, not the bytes read.  That is sound for the in-range test: the
+	 * bytes read, as a number, never exceed the whole (non-negative) value.
+	 */
+	if (!is_spilled_scalar(s))
 		return false;
 	int spill = 0;
-	while (spill < V_SLOT && s->type[spill] == STACK_SPILL)
+	while (first + spill < V_SLOT && s->type[first + spill] == STACK_SPILL)
 		spill++;
 	if (spill != (int)key_size || !tnum_is_const(s->spilled.var_off))
 		return false;
 	*key = s->spilled.var_off.value;
-	if (key_size < 8)
-		*key &= (1ull << (key_size * 8)) - 1;
 	return true;
 }
 
@@ -624,9 +629,11 @@ int check_helper_call(struct venv *env, int insn_idx)
 		reg_mark_known(r0, 0);
 		r0->type = PTR_TO_MAP_VALUE;
 		r0->map = m;
+		/* a constant in-range key makes an array lookup non-null, as the
+		 * kernel's can_elide_value_nullness: ARRAY and PERCPU_ARRAY only
+		 * (an ARRAY_OF_MAPS slot may be empty: its lookup can be NULL) */
 		bool nonnull = func == F_MAP_LOOKUP && meta.const_key &&
-			       (m->type == BPFVM_MAP_TYPE_ARRAY || m->type == BPFVM_MAP_TYPE_PERCPU_ARRAY ||
-				m->type == BPFVM_MAP_TYPE_ARRAY_OF_MAPS) &&
+			       (m->type == BPFVM_MAP_TYPE_ARRAY || m->type == BPFVM_MAP_TYPE_PERCPU_ARRAY) &&
 			       meta.key < m->max_entries;
 		if (!nonnull) {
 			r0->flags = PTR_MAYBE_NULL;
