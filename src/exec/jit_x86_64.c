@@ -44,6 +44,8 @@
 #include <string.h>
 
 #include "exec/jit.h"
+#include "helpers/helpers.h"
+#include "maps/map.h"
 
 bool jit_x86_64_no_bmi2; /* tests: generate the code for CPUs without BMI2 */
 
@@ -1252,6 +1254,89 @@ static void gen_callx(struct jctx *c, size_t pc, const struct vm_insn *in)
 	bind32(c, j_done);						/* .done: */
 }
 
+/* Inlined bpf_map_lookup_elem on an ARRAY or PERCPU_ARRAY map (the kernel's
+ * array_map_gen_lookup), in verified code only: when the same basic block
+ * loads r1 with the map's address by lddw and nothing writes r1 before the
+ * call, the value is found without calling the helper.  The helper's result
+ * exactly: NULL for a key >= max_entries (PERCPU_ARRAY: or run.cpu >=
+ * nr_cpus), else the element's storage. */
+static struct bpfvm_map *inline_lookup_map(struct jctx *c, size_t pc)
+{
+	const struct bpfvm_prog *prog = c->prog;
+	const struct vm_insn *call = &prog->code[pc];
+	if (c->checked || c->standalone || call->imm >= prog->helper_cnt ||
+	    prog->helpers[call->imm].id != 1 ||
+	    prog->helpers[call->imm].fn != helper_map_lookup_elem)
+		return NULL;
+	for (size_t i = pc; i-- > 0;) {
+		if (c->plan->leader[i + 1])
+			return NULL;				/* a jump lands in between */
+		const struct vm_insn *in = &prog->code[i];
+		if (in->op == OP_INVALID) {			/* lddw's second half */
+			if (i == 0 || isa_ops[prog->code[i - 1].op].fmt != FMT_LDDW)
+				return NULL;
+			continue;
+		}
+		switch (isa_ops[in->op].fmt) {
+		case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END: case FMT_LDX:
+			if (in->dst == BPF_REG_1)
+				return NULL;
+			continue;
+		case FMT_ST: case FMT_STX:
+			continue;
+		case FMT_LDDW:
+			if (in->dst != BPF_REG_1)
+				continue;
+			if (in->op != OP_LDDW_MAP_FD && in->op != OP_LDDW_MAP_IDX)
+				return NULL;
+			for (size_t k = 0; k < prog->map_cnt; k++)
+				if ((uint64_t)(uintptr_t)prog->maps[k] == in->imm)
+					return prog->maps[k];
+			return NULL;
+		default:
+			return NULL;				/* calls, atomics (fetch writes src), ... */
+		}
+	}
+	return NULL;
+}
+
+static bool gen_inline_lookup(struct jctx *c, size_t pc)
+{
+	struct bpfvm_map *m = inline_lookup_map(c, pc);
+	void *base;
+	uint32_t stride, max, ncpus;
+	if (!m || map_array_direct(m, &base, &stride, &max, &ncpus) || !stride || stride > INT32_MAX)
+		return false;
+	c->dep[pc] = 1;	/* a callx entry here cannot know r1: the helper, standalone */
+	emit_load(c, 4, false, RAX, RSI, 0);				/* mov eax, [rsi] (key) */
+	emit_alu_imm(c, false, EXT_CMP, RAX, (int32_t)max);		/* cmp eax, max_entries */
+	size_t j_null = emit_jcc8_fwd(c, CC_AE), j_cpu = 0;		/* jae .null */
+	if (ncpus) {
+		/* PERCPU_ARRAY: the run's CPU's slot; NULL for cpu >= nr_cpus */
+		emit_load(c, 4, false, AX, STK, RUN(cpu));		/* mov r10d, [run.cpu] */
+		emit_alu_imm(c, false, EXT_CMP, AX, (int32_t)ncpus);	/* cmp r10d, nr_cpus */
+		j_cpu = emit_jcc8_fwd(c, CC_AE);			/* jae .null */
+	}
+	if (!(stride & (stride - 1)))
+		emit_shift_imm(c, true, SH_SHL, RAX, (unsigned int)__builtin_ctz(stride));	/* shl rax, log2(stride) */
+	else
+		emit_imul_imm(c, true, RAX, RAX, (int32_t)stride);	/* imul rax, rax, stride */
+	if (ncpus) {
+		emit_mov_imm64(c, AUX, (uint64_t)max * stride);		/* mov r11, max_entries * stride */
+		emit_imul(c, true, AX, AUX);				/* imul r10, r11 */
+		emit_alu(c, true, OPC_ADD, RAX, AX);			/* add rax, r10 */
+	}
+	emit_mov_imm64(c, AX, (uint64_t)(uintptr_t)base);		/* mov r10, values */
+	emit_alu(c, true, OPC_ADD, RAX, AX);				/* add rax, r10 */
+	size_t j_done = emit_jmp8_fwd(c);				/* jmp .done */
+	bind8(c, j_null);						/* .null: */
+	if (ncpus)
+		bind8(c, j_cpu);
+	emit_zero(c, RAX);						/* xor eax, eax */
+	bind8(c, j_done);						/* .done: */
+	return true;
+}
+
 /* --------------------------------------------------------- one insn */
 
 /* Emit instruction pc; returns how many slots it used (lddw and fused pairs: 2). */
@@ -1286,6 +1371,10 @@ static size_t gen_insn(struct jctx *c, size_t pc)
 		gen_ldpkt(c, in, op);
 		return 1;
 	case FMT_CALL:
+		if (gen_inline_lookup(c, pc)) {
+			state_reset(c);
+			return 1;
+		}
 		gen_helper_call(c, -1, FN_ADDR(c->prog->helpers[in->imm].fn), L_STOP, c->plan->live_after[pc]);
 		state_reset(c);
 		return 1;

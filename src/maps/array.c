@@ -220,6 +220,21 @@ static int array_check_access(const struct bpfvm_map *m, const void *p, size_t s
 	return 0;
 }
 
+int map_array_direct(const struct bpfvm_map *m, void **base, uint32_t *stride, uint32_t *max,
+		     uint32_t *nr_cpus)
+{
+	const struct array_map *a;
+
+	if (!m || m->ops != &array_map_ops)
+		return -EOPNOTSUPP;
+	a = to_array(m);
+	*base = a->values;
+	*stride = a->elem_sz;
+	*max = m->max_entries;
+	*nr_cpus = a->percpu ? m->nr_cpus : 0;
+	return 0;
+}
+
 void *bpfvm_map_mmap(struct bpfvm_map *map, size_t *size)
 {
 	if (!map || map->type != BPFVM_MAP_TYPE_ARRAY || !(map->map_flags & BPFVM_F_MMAPABLE)) {

@@ -345,6 +345,14 @@ uint32_t map_hash_seed(uint32_t map_flags);
 bool map_flags_access_ok(uint32_t map_flags);
 int array_map_alloc_check(const struct map_attr *attr);
 
+/* Direct access to an ARRAY or PERCPU_ARRAY map's values (the JIT's inlined
+ * lookup, the kernel's array_map_gen_lookup), stable for the map's lifetime:
+ * the value of index i < *max is at *base + i * *stride; for PERCPU_ARRAY
+ * (*nr_cpus != 0; 0 for ARRAY) CPU c < *nr_cpus's is at
+ * *base + (c * *max + i) * *stride.  -EOPNOTSUPP for any other map. */
+int map_array_direct(const struct bpfvm_map *m, void **base, uint32_t *stride, uint32_t *max,
+		     uint32_t *nr_cpus);
+
 /* Array-style iteration over u32 indexes 0..max_entries-1. */
 int map_array_get_next_key(struct bpfvm_map *m, const void *key, void *next_key);
 /* BPF_MAP_LOOKUP_BATCH built on get_next_key + userspace lookup (the kernel's

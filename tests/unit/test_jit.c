@@ -104,6 +104,7 @@ static struct bpfvm_prog *load(const struct bpf_insn *v, size_t n, bool verified
 }
 
 static _Alignas(16) uint8_t g_mem[MEM_SZ];
+static int g_run_cpu;	/* bpfvm_run_opts.cpu of run1() */
 
 static void run1(struct bpfvm_prog *p, int mode, const uint8_t *mem0, uint64_t budget,
 		 struct outcome *o)
@@ -116,6 +117,7 @@ static void run1(struct bpfvm_prog *p, int mode, const uint8_t *mem0, uint64_t b
 	r.mem_sz = MEM_SZ;
 	r.mode = mode;
 	r.insn_budget = budget;
+	r.cpu = g_run_cpu;
 	r.err_buf = o->msg;
 	r.err_size = sizeof(o->msg);
 	o->err = bpfvm_prog_run(p, &r);
@@ -938,6 +940,105 @@ static void test_maps_and_calls(void)
 		 "call kfunc 3\nmov %r0, %r6\nexit\n", 0, 0, NULL, 10);
 }
 
+/* bpf_map_lookup_elem on an ARRAY or PERCPU_ARRAY map is inlined in verified code (the
+ * kernel's array_map_gen_lookup): the same pointer as the helper's, NULL for
+ * key >= max_entries or (PERCPU_ARRAY) a run.cpu >= nr_cpus; r1 not known at
+ * the call keeps the helper */
+static bool image_has(const struct bpfvm_prog *p, uint64_t v)
+{
+	const uint8_t *b = p->jit;
+	for (size_t i = 0; b && i + 8 <= p->jit_sz; i++)
+		if (!memcmp(b + i, &v, 8))
+			return true;
+	return false;
+}
+
+static void lookup_case(const char *what, struct bpfvm_map *m, const char *pre, uint32_t key,
+			bool want_inline)
+{
+	static const uint8_t mem0[MEM_SZ];
+	static struct outcome oi, oc, ov, o0;
+	char text[1024], name[160];
+	/* r0 = the value pointer (or 0); the value's first word gets key + 7 */
+	snprintf(text, sizeof(text),
+		 "mov %%r6, %u\nstxw [%%r10-4], %%r6\nlddw %%r1, map_fd %d\nmov %%r2, %%r10\n"
+		 "add %%r2, -4\n%scall 1\njeq %%r0, 0, out\nmov %%r1, %u\nstxw [%%r0+0], %%r1\n"
+		 "out:\nexit\n", key, bpfvm_map_fd(m), pre, key + 7);
+	struct bpfvm_prog *p = load_asm(text, false), *pv = load_asm(text, true);
+	snprintf(text, sizeof(text),
+		 "mov %%r6, 0\nstxw [%%r10-4], %%r6\nlddw %%r1, map_fd %d\nmov %%r2, %%r10\n"
+		 "add %%r2, -4\ncall 1\nexit\n", bpfvm_map_fd(m));
+	struct bpfvm_prog *p0 = load_asm(text, false);
+	CHECK(p && pv && p0);
+	if (!p || !pv || !p0)
+		goto out;
+	run1(p, BPFVM_EXEC_INTERP, mem0, 0, &oi);
+	run1(p, BPFVM_EXEC_CHECKED, mem0, 0, &oc);
+	run1(pv, BPFVM_EXEC_JIT, mem0, 0, &ov);
+	int cpu = g_run_cpu;
+	g_run_cpu = 0;
+	run1(p0, BPFVM_EXEC_INTERP, mem0, 0, &o0);	/* the values' base */
+	g_run_cpu = cpu;
+	snprintf(name, sizeof(name), "lookup %s key %u: interp vs checked", what, key);
+	same(name, key, &oi, &oc, 0, false);
+	snprintf(name, sizeof(name), "lookup %s key %u: interp vs jit(verified)", what, key);
+	same(name, key, &oi, &ov, 0, false);
+	CHECK_EQ(ov.err, 0);
+	CHECK_EQ(ov.r0 == 0, key >= bpfvm_map_max_entries(m) ||
+				(bpfvm_map_type(m) == BPFVM_MAP_TYPE_PERCPU_ARRAY &&
+				 (uint32_t)g_run_cpu >= (uint32_t)bpfvm_nr_cpus()));
+	CHECK(o0.r0 != 0);
+	CHECK_EQ(image_has(pv, o0.r0), want_inline);
+	if (ov.r0) {
+		uint8_t v[64] = { 0 };
+		uint32_t got;
+		if (bpfvm_map_type(m) == BPFVM_MAP_TYPE_ARRAY) {
+			CHECK_EQ(bpfvm_map_lookup_elem(m, &key, v), 0);
+			memcpy(&got, v, 4);
+			CHECK_EQ(got, key + 7);
+		}
+	}
+out:
+	bpfvm_prog_free(p);
+	bpfvm_prog_free(pv);
+	bpfvm_prog_free(p0);
+}
+
+static void test_inline_lookup(void)
+{
+	static const uint32_t keys[] = { 0, 1, 4, 5, 6, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff };
+	/* strides 8, 16 (shift) and 24 (imul); ARRAY and PERCPU_ARRAY */
+	struct bpfvm_map *a8 = bpfvm_map_create(BPFVM_MAP_TYPE_ARRAY, "a8", 4, 8, 5, NULL);
+	struct bpfvm_map *a24 = bpfvm_map_create(BPFVM_MAP_TYPE_ARRAY, "a24", 4, 20, 5, NULL);
+	struct bpfvm_map *pc = bpfvm_map_create(BPFVM_MAP_TYPE_PERCPU_ARRAY, "pc", 4, 16, 5, NULL);
+	struct bpfvm_map *pc24 = bpfvm_map_create(BPFVM_MAP_TYPE_PERCPU_ARRAY, "pc24", 4, 24, 5, NULL);
+	CHECK(a8 && a24 && pc && pc24);
+	if (!a8 || !a24 || !pc || !pc24)
+		goto out;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		lookup_case("array/8", a8, "", keys[i], true);
+		lookup_case("array/24", a24, "", keys[i], true);
+		/* the run's CPU: in range, and not (the helper's NULL) */
+		int cpus[] = { 0, 1, bpfvm_nr_cpus() - 1, bpfvm_nr_cpus(), -1 };
+		for (size_t k = 0; k < sizeof(cpus) / sizeof(cpus[0]); k++) {
+			g_run_cpu = cpus[k];
+			lookup_case("percpu_array", pc, "", keys[i], true);
+			lookup_case("percpu_array/24", pc24, "", keys[i], true);
+		}
+		g_run_cpu = 0;
+		/* r1 written (or maybe written) between the lddw and the call */
+		lookup_case("array/8, r1 copied", a8, "mov %r7, %r1\nmov %r1, %r7\n", keys[i], false);
+		lookup_case("array/8, a jump in between", a8, "ja +0\n", keys[i], false);
+		lookup_case("array/24, other regs written", a24,
+			    "mov %r3, 1\nlddw %r4, 5\nstdw [%r10-16], 3\n", keys[i], true);
+	}
+out:
+	bpfvm_map_free(a8);
+	bpfvm_map_free(a24);
+	bpfvm_map_free(pc);
+	bpfvm_map_free(pc24);
+}
+
 /* -------------------------------------------- API, memory, threads */
 
 static void *race_thread(void *arg)
@@ -1030,6 +1131,7 @@ int main(void)
 	test_api();
 	test_cases();
 	test_maps_and_calls();
+	test_inline_lookup();
 	test_alu_grid();
 	test_jmp_grid();
 	test_mem_grid();
