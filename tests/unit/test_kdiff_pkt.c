@@ -902,5 +902,7 @@ int main(int argc, char **argv)
 	}
 	CHECK_EQ(map_mismatch, 0);
 	(void)total_mismatch;
+	for (int i = 0; i < 3; i++)
+		free(bufs[i]);
 	return TEST_DONE();
 }
