@@ -149,50 +149,30 @@ static int ptr_alu(struct venv *env, int dstno, const struct vreg *ptr, const st
 	r.live = dst->live;
 	r.precise = false;
 	bool pkt = ptr->type == PTR_TO_PACKET || ptr->type == PTR_TO_PACKET_META;
-	if (opn == 0x00) {
-		int64_t noff = (int64_t)ptr->off + smin_val;
-		if (known && noff == (int64_t)(int32_t)noff) {
-			r.off = (int32_t)noff;
-		} else {
-			struct vreg v = *ptr, o = *off_reg;
-			v.type = SCALAR_VALUE;
-			scalar_alu(&v, &o, 0x00, false);
-			r.var_off = v.var_off;
-			r.smin = v.smin;
-			r.smax = v.smax;
-			r.umin = v.umin;
-			r.umax = v.umax;
-			r.s32_min = v.s32_min;
-			r.s32_max = v.s32_max;
-			r.u32_min = v.u32_min;
-			r.u32_max = v.u32_max;
-			if (pkt) {
-				r.id = env_new_id(env);
-				r.range = 0;
-			}
-		}
+	/* add (0x00) or sub (0x10): a known offset moves r.off; anything else
+	 * goes into the variable part, computed as the scalar operation */
+	int64_t noff = opn == 0x00 ? (int64_t)ptr->off + smin_val : (int64_t)ptr->off - smin_val;
+	if (known && noff == (int64_t)(int32_t)noff) {
+		r.off = (int32_t)noff;
 	} else {
-		int64_t noff = (int64_t)ptr->off - smin_val;
-		if (known && noff == (int64_t)(int32_t)noff) {
-			r.off = (int32_t)noff;
-		} else {
-			struct vreg v = *ptr, o = *off_reg;
-			v.type = SCALAR_VALUE;
-			scalar_alu(&v, &o, 0x10, false);
-			r.var_off = v.var_off;
-			r.smin = v.smin;
-			r.smax = v.smax;
-			r.umin = v.umin;
-			r.umax = v.umax;
-			r.s32_min = v.s32_min;
-			r.s32_max = v.s32_max;
-			r.u32_min = v.u32_min;
-			r.u32_max = v.u32_max;
-			if (pkt) {
-				r.id = env_new_id(env);
-				if (smin_val < 0)
-					r.range = 0;
-			}
+		struct vreg v = *ptr, o = *off_reg;
+		v.type = SCALAR_VALUE;
+		scalar_alu(&v, &o, opn, false);
+		r.var_off = v.var_off;
+		r.smin = v.smin;
+		r.smax = v.smax;
+		r.umin = v.umin;
+		r.umax = v.umax;
+		r.s32_min = v.s32_min;
+		r.s32_max = v.s32_max;
+		r.u32_min = v.u32_min;
+		r.u32_max = v.u32_max;
+		if (pkt) {
+			r.id = env_new_id(env);
+			/* adding may move past the proven range; subtracting a
+			 * non-negative value only moves back into it */
+			if (opn == 0x00 || smin_val < 0)
+				r.range = 0;
 		}
 	}
 	if (!sane_offset(env, &r, ptr))
