@@ -3,10 +3,15 @@
  * examples/xdp_firewall.bpf.o with 10.66.0.0/16 in its blocklist (as
  * examples/demo.sh sets it) runs through `build/bpfvm xdp ... --json` over
  *   - examples/demo.pcap (2,916 packets), and
- *   - a temporary pcap of ~3M packets: demo.pcap's packets repeated,
- * with --threads 1 and 2, --interp and --jit.  Reported: packets/s as bpfvm
- * prints it, the child's wall time and its peak RSS (getrusage of the
- * child): streaming a capture 1,000 times larger should need no more memory.
+ *   - two temporary pcaps of demo.pcap's packets repeated: 300,000 packets
+ *     (~165 MB) and 1,200,000 (~660 MB),
+ * with --threads 1 and 2, --interp and --jit, each run BENCH_RUNS times (the
+ * best is shown: other load only slows a run down).  Reported: packets/s as
+ * bpfvm prints it, the child's wall time, its CPU time (user + system: the
+ * figure other load disturbs least) and its peak RSS (getrusage of the
+ * child): streaming a capture four times larger should need no more memory.
+ * Beside them, how much faster two threads of a plain loop are than one right
+ * now: on a shared machine that, not bpfvm, may bound the --threads 2 rows.
  * Then the per-packet time of the same program in the kernel
  * (BPF_PROG_TEST_RUN, repeat) and in bpfvm_prog_test_run() for one passed TCP
  * packet and one blocked one (kernel maps made as tests/unit/test_kdiff_pkt.c
@@ -22,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +43,9 @@
 
 #define OBJ "examples/xdp_firewall.bpf.o"
 #define CAP "examples/demo.pcap"
-#define BIG_PKTS 3000000u
+#define MID_PKTS 300000u
+#define BIG_PKTS 1200000u
+#define BENCH_RUNS 3
 #define REPEAT 2000000u
 
 static double now_s(void)
@@ -95,7 +103,7 @@ static uint64_t write_big(const char *path, uint64_t want, uint64_t *bytes)
 /* ------------------------------------------------------------- CLI runs */
 
 struct cli {
-	double pps, wall_s;
+	double pps, wall_s, cpu_s;
 	long maxrss_kb;
 	uint64_t packets, drop, pass;
 	int status;
@@ -127,6 +135,8 @@ static struct cli run_cli(const char *bpfvm, const char *in, const char *mode, i
 	int st = 0;
 	wait4(pid, &st, 0, &ru);
 	r.wall_s = now_s() - t0;
+	r.cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	r.maxrss_kb = ru.ru_maxrss;
 	r.status = st;
 	char js[8192] = "";
@@ -139,6 +149,59 @@ static struct cli run_cli(const char *bpfvm, const char *in, const char *mode, i
 	r.drop = json_num(js, "\"XDP_DROP\":{\"packets\":");
 	r.pass = json_num(js, "\"XDP_PASS\":{\"packets\":");
 	return r;
+}
+
+/* the best of BENCH_RUNS runs: highest packets/s, least CPU, most memory */
+static struct cli best_cli(const char *bpfvm, const char *in, const char *mode, int threads)
+{
+	struct cli best = { 0 };
+	for (int i = 0; i < BENCH_RUNS; i++) {
+		struct cli r = run_cli(bpfvm, in, mode, threads);
+		if (!WIFEXITED(r.status) || WEXITSTATUS(r.status))
+			return r;
+		if (i == 0 || r.cpu_s < best.cpu_s)
+			best.cpu_s = r.cpu_s;
+		if (r.maxrss_kb > best.maxrss_kb)
+			best.maxrss_kb = r.maxrss_kb;
+		if (r.pps > best.pps) {
+			double cpu = best.cpu_s;
+			long rss = best.maxrss_kb;
+			best = r;
+			best.cpu_s = cpu;
+			best.maxrss_kb = rss;
+		}
+	}
+	return best;
+}
+
+/* ----------------------------------------------------- machine check */
+
+static void *spin(void *arg)
+{
+	volatile uint64_t x = 0;
+	for (uint64_t i = 0; i < (uint64_t)(uintptr_t)arg; i++)
+		x += i;
+	return NULL;
+}
+
+/* how much faster 2 threads share a fixed loop than 1 runs it (best of 5) */
+static double two_thread_speedup(void)
+{
+	const uint64_t work = 100000000;
+	double best[2] = { 1e9, 1e9 };
+	for (int rep = 0; rep < 5; rep++)
+		for (int n = 1; n <= 2; n++) {
+			pthread_t t[2];
+			double t0 = now_s();
+			for (int i = 0; i < n; i++)
+				pthread_create(&t[i], NULL, spin, (void *)(uintptr_t)(work / (uint64_t)n));
+			for (int i = 0; i < n; i++)
+				pthread_join(t[i], NULL);
+			double d = now_s() - t0;
+			if (d < best[n - 1])
+				best[n - 1] = d;
+		}
+	return best[0] / best[1];
 }
 
 /* ------------------------------------------------------------- kernel */
@@ -269,37 +332,50 @@ int main(void)
 		return 0;
 	}
 	const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	char big[256];
-	snprintf(big, sizeof(big), "%s/bench_pkt_%d.pcap", dir, (int)getpid());
-	uint64_t big_bytes = 0;
-	uint64_t big_n = write_big(big, BIG_PKTS, &big_bytes);
-	if (!big_n) {
-		printf("bench_pkt: cannot write %s\n", big);
-		return 0;
+	struct {
+		const char *name;
+		char path[256];
+		uint64_t pkts, bytes;
+	} caps[3] = { { "demo", CAP, 0, (uint64_t)cap_sz } , { "300k", "", MID_PKTS, 0 },
+		      { "1.2M", "", BIG_PKTS, 0 } };
+	for (int c = 1; c < 3; c++) {
+		snprintf(caps[c].path, sizeof(caps[c].path), "%s/bench_pkt_%d_%d.pcap", dir,
+			 (int)getpid(), c);
+		if (!write_big(caps[c].path, caps[c].pkts, &caps[c].bytes)) {
+			printf("bench_pkt: cannot write %s\n", caps[c].path);
+			unlink(caps[1].path);
+			return 0;
+		}
 	}
 	printf("bench_pkt: demo firewall (%s, blocklist 10.66.0.0/16) through the bpfvm CLI\n", OBJ);
 	printf("  command: %s xdp %s --in CAPTURE --map-set blocklist '10000000 0a420000' 01 "
 	       "--threads T --interp|--jit --json\n", bpfvm, OBJ);
-	printf("  large capture: %s, %" PRIu64 " packets (%s's repeated), %.0f MB\n", big, big_n,
-	       CAP, (double)big_bytes / 1e6);
-	printf("  %-8s %-7s %7s %10s %12s %8s %11s %9s\n", "capture", "mode", "threads", "packets",
-	       "packets/s", "wall s", "peak RSS MB", "dropped");
+	printf("  captures: %s; %s's packets repeated: %" PRIu64 " packets (%.0f MB) and %" PRIu64
+	       " (%.0f MB) in %s\n", CAP, CAP, caps[1].pkts, (double)caps[1].bytes / 1e6,
+	       caps[2].pkts, (double)caps[2].bytes / 1e6, dir);
+	printf("  best of %d runs; CPU s = user + system time of the run; two threads of a plain "
+	       "loop run %.2fx as fast as one here now\n", BENCH_RUNS, two_thread_speedup());
+	printf("  %-8s %-7s %7s %10s %12s %8s %7s %11s %9s\n", "capture", "mode", "threads",
+	       "packets", "packets/s", "wall s", "CPU s", "peak RSS MB", "dropped");
 	static const char *modes[] = { "--interp", "--jit" };
-	for (int c = 0; c < 2; c++)
+	for (int c = 0; c < 3; c++)
 		for (int m = 0; m < 2; m++)
 			for (int t = 1; t <= 2; t++) {
-				struct cli r = run_cli(bpfvm, c ? big : CAP, modes[m], t);
+				const char *in = c ? caps[c].path : CAP;
+				struct cli r = best_cli(bpfvm, in, modes[m], t);
 				if (!WIFEXITED(r.status) || WEXITSTATUS(r.status)) {
-					printf("  %-8s %-7s %7d  failed (status 0x%x)\n",
-					       c ? "large" : "demo", modes[m] + 2, t, r.status);
+					printf("  %-8s %-7s %7d  failed (status 0x%x)\n", caps[c].name,
+					       modes[m] + 2, t, r.status);
 					continue;
 				}
-				printf("  %-8s %-7s %7d %10" PRIu64 " %12.0f %8.2f %11.1f %9" PRIu64
-				       "\n", c ? "large" : "demo", modes[m] + 2, t, r.packets,
-				       r.pps, r.wall_s, (double)r.maxrss_kb / 1024.0, r.drop);
+				printf("  %-8s %-7s %7d %10" PRIu64 " %12.0f %8.2f %7.2f %11.1f %9" PRIu64
+				       "\n", caps[c].name, modes[m] + 2, t, r.packets, r.pps, r.wall_s,
+				       r.cpu_s, (double)r.maxrss_kb / 1024.0, r.drop);
 				fflush(stdout);
 			}
-	unlink(big);
+	unlink(caps[1].path);
+	unlink(caps[2].path);
+	printf("  (two threads of a plain loop, after: %.2fx)\n", two_thread_speedup());
 
 	/* per packet: kernel and bpfvm_prog_test_run */
 	char log[4096] = "";

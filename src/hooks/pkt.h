@@ -154,6 +154,7 @@ struct pkt_ctx {
 	/* XDP (struct xdp_buff) */
 	uint8_t *hard_start;
 	uint8_t *data_meta, *data, *data_end;
+	uint32_t xdp_zero;		/* the frame page's first xdp_zero bytes are 0 */
 	uint32_t ingress_ifindex, rx_queue_index;
 	struct pkt_frag frags[XDP_MAX_FRAGS];
 	uint32_t nr_frags, frags_size;

@@ -7,6 +7,10 @@
  * part holds at most 3,520 + meta bytes; the rest of a longer input goes into
  * up to 17 fragment pages of 4 KiB (a multi-buffer packet, whatever the
  * program's xdp.frags flag says, as the kernel's test_run does).
+ *
+ * A runner reuses the page for every packet: the headroom is cleared again only
+ * as far down as the previous run moved data_meta/data (pc->xdp_zero), which
+ * xdp_sync_ctx, called after every move, keeps track of.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,8 +27,11 @@ int xdp_setup(struct pkt_ctx *pc, const uint8_t *in, uint32_t len, uint32_t meta
 		return -ENOMEM;
 	pc->hard_start = pc->low + PKT_CTX_SZ;
 	/* the kernel's buffer is zeroed: headroom bytes a program grows into
-	 * must read as 0 */
-	memset(pc->hard_start, 0, headroom);
+	 * must read as 0.  Only what the last run could reach (down to the
+	 * lowest data_meta/data it had) is cleared again. */
+	if (pc->xdp_zero < headroom)
+		memset(pc->hard_start + pc->xdp_zero, 0, headroom - pc->xdp_zero);
+	pc->xdp_zero = headroom;
 	memcpy(pc->hard_start + headroom, in, linear);
 	pc->data_meta = pc->hard_start + headroom;
 	pc->data = pc->data_meta + meta;
@@ -51,6 +58,10 @@ int xdp_setup(struct pkt_ctx *pc, const uint8_t *in, uint32_t len, uint32_t meta
 void xdp_sync_ctx(struct pkt_ctx *pc)
 {
 	struct pkt_xdp_md *md = pc->ctx;
+	const uint8_t *low = pc->data_meta < pc->data ? pc->data_meta : pc->data;
+	/* every pointer move passes here: below `low` the program cannot write */
+	if ((uint32_t)(low - pc->hard_start) < pc->xdp_zero)
+		pc->xdp_zero = (uint32_t)(low - pc->hard_start);
 	md->data = (uint32_t)(uintptr_t)pc->data;
 	md->data_end = (uint32_t)(uintptr_t)pc->data_end;
 	md->data_meta = (uint32_t)(uintptr_t)pc->data_meta;

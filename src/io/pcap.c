@@ -1,17 +1,18 @@
-/* pcap.c — opening captures, the byte source under both readers, the classic
- * pcap format (reader and writer).
+/* pcap.c — opening captures, what both readers share (errors, byte order), the
+ * classic pcap format (reader and writer).
  *
- * A capture is read through capture_read(), which hands out the next n bytes
- * either straight from memory or from one reused buffer filled by fread, so a
- * file of any size is streamed.  The first four bytes pick the format: one of the
- * four pcap magics (micro- or nanosecond timestamps, either byte order) or the
- * pcapng section header.  pcap records are a 16-byte header (seconds, fraction,
+ * A capture is read through capture_read() (source.c), which hands out the
+ * next n bytes from memory or from a chunk of the file.  The first four bytes
+ * pick the format: one of the four pcap magics (micro- or nanosecond
+ * timestamps, either byte order) or the pcapng section header.  pcap records are a 16-byte header (seconds, fraction,
  * captured length, original length) and the packet bytes.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "io/capture.h"
 
@@ -20,7 +21,7 @@
 #define PCAP_MAGIC_MODIFIED 0xa1b2cd34u	/* Kuznetzov's patched libpcap */
 #define PCAPNG_SHB 0x0a0d0d0au
 
-/* ------------------------------------------------------------ byte source */
+/* ------------------------------------------------------------ common */
 
 int capture_fail(struct capture *cap, int err, const char *fmt, ...)
 {
@@ -33,60 +34,6 @@ int capture_fail(struct capture *cap, int err, const char *fmt, ...)
 	va_end(ap);
 	cap->err = err;
 	return err;
-}
-
-const uint8_t *capture_read(struct capture *cap, size_t n, size_t *got)
-{
-	if (!cap->f) {
-		size_t left = cap->mem_sz - (size_t)cap->off;
-		const uint8_t *p = cap->mem + cap->off;
-		if (left < n) {
-			*got = left;
-			cap->off += left;
-			return NULL;
-		}
-		*got = n;
-		cap->off += n;
-		return p;
-	}
-	if (n > cap->buf_cap || !cap->buf) {
-		size_t cap2 = cap->buf_cap ? cap->buf_cap : 4096;
-		while (cap2 < n)
-			cap2 *= 2;
-		uint8_t *nb = realloc(cap->buf, cap2);
-		if (!nb) {
-			*got = 0;
-			capture_fail(cap, -ENOMEM, "out of memory for %zu bytes", n);
-			return NULL;
-		}
-		cap->buf = nb;
-		cap->buf_cap = cap2;
-	}
-	size_t r = n ? fread(cap->buf, 1, n, cap->f) : 0;
-	cap->off += r;
-	*got = r;
-	return r == n ? cap->buf : NULL;
-}
-
-uint64_t capture_skip(struct capture *cap, uint64_t n)
-{
-	if (!cap->f) {
-		uint64_t left = cap->mem_sz - cap->off;
-		uint64_t k = n < left ? n : left;
-		cap->off += k;
-		return k;
-	}
-	uint64_t done = 0;
-	uint8_t tmp[4096];
-	while (done < n) {
-		size_t want = n - done < sizeof(tmp) ? (size_t)(n - done) : sizeof(tmp);
-		size_t r = fread(tmp, 1, want, cap->f);
-		done += r;
-		cap->off += r;
-		if (r < want)
-			break;
-	}
-	return done;
 }
 
 uint16_t capture_u16(const struct capture *cap, const uint8_t *p)
@@ -108,7 +55,7 @@ int capture_short_read(struct capture *cap, const char *what, uint64_t at, size_
 {
 	if (cap->err)
 		return cap->err; /* out of memory */
-	if (cap->f && ferror(cap->f))
+	if (cap->io_err)
 		return capture_fail(cap, -EIO, "read error in %s at byte offset %llu",
 				    what, (unsigned long long)at);
 	return capture_fail(cap, -EINVAL,
@@ -167,9 +114,11 @@ static int pcap_next(struct capture *cap, struct capture_pkt *pkt)
 {
 	uint64_t at = cap->off, idx = cap->pkt_index;
 	size_t got;
+	if (capture_past_limit(cap, 16))
+		return -EAGAIN;
 	const uint8_t *h = capture_read(cap, 16, &got);
 	if (!h) {
-		if (got == 0 && !cap->err && !(cap->f && ferror(cap->f)))
+		if (got == 0 && !cap->err && !cap->io_err)
 			return 0; /* clean end */
 		char what[64];
 		snprintf(what, sizeof(what), "packet %llu record header", (unsigned long long)idx);
@@ -177,6 +126,10 @@ static int pcap_next(struct capture *cap, struct capture_pkt *pkt)
 	}
 	uint32_t sec = capture_u32(cap, h), frac = capture_u32(cap, h + 4);
 	uint32_t caplen = capture_u32(cap, h + 8), len = capture_u32(cap, h + 12);
+	if (capture_past_limit(cap, caplen)) {
+		capture_unread(cap, 16);
+		return -EAGAIN;
+	}
 	uint32_t limit = cap->snaplen && cap->snaplen < CAPTURE_MAX_CAPLEN ? cap->snaplen
 									  : CAPTURE_MAX_CAPLEN;
 	if (caplen > limit)
@@ -212,6 +165,7 @@ static struct capture *open_common(struct capture *cap, char *err, size_t err_sz
 {
 	size_t got;
 	int ret;
+	cap->limit = UINT64_MAX;
 	const uint8_t *m = capture_read(cap, 4, &got);
 	if (!m) {
 		ret = got == 0 ? capture_fail(cap, -EINVAL, "empty file, not a capture")
@@ -263,8 +217,8 @@ struct capture *capture_open(const char *path, char *err, size_t err_sz)
 	} else {
 		memcpy(cap->name, is_stdin ? "stdin" : path, nlen + 1);
 	}
-	cap->f = is_stdin ? stdin : fopen(path, "rb");
-	if (!cap->f) {
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		int e = errno;
 		if (err && err_sz)
 			snprintf(err, err_sz, "%s: %s", path, strerror(e));
@@ -272,7 +226,7 @@ struct capture *capture_open(const char *path, char *err, size_t err_sz)
 		errno = e;
 		return NULL;
 	}
-	cap->own_f = cap->f != stdin;
+	capture_source_fd(cap, fd, !is_stdin);
 	return open_common(cap, err, err_sz);
 }
 
@@ -285,6 +239,7 @@ struct capture *capture_open_mem(const void *buf, size_t size, const char *name,
 		return NULL;
 	}
 	snprintf(cap->name, sizeof(cap->name), "%s", name ? name : "memory");
+	cap->fd = -1;
 	cap->mem = buf ? buf : (const void *)"";
 	cap->mem_sz = buf ? size : 0;
 	return open_common(cap, err, err_sz);
@@ -294,7 +249,10 @@ int capture_next(struct capture *cap, struct capture_pkt *pkt)
 {
 	if (cap->err)
 		return cap->err;
-	return cap->format == CAPTURE_PCAP ? pcap_next(cap, pkt) : pcapng_next(cap, pkt);
+	int ret = cap->format == CAPTURE_PCAP ? pcap_next(cap, pkt) : pcapng_next(cap, pkt);
+	if (ret > 0)
+		cap->pkt_end = cap->off;
+	return ret;
 }
 
 const char *capture_error(const struct capture *cap)
@@ -321,9 +279,7 @@ void capture_close(struct capture *cap)
 {
 	if (!cap)
 		return;
-	if (cap->f && cap->own_f)
-		fclose(cap->f);
-	free(cap->buf);
+	capture_source_free(cap);
 	free(cap->ifs);
 	free(cap);
 }

@@ -243,13 +243,23 @@ int pcapng_next(struct capture *cap, struct capture_pkt *pkt)
 	for (;;) {
 		uint64_t at = cap->off;
 		size_t got;
+		if (capture_past_limit(cap, 8))
+			return -EAGAIN;
 		const uint8_t *h = capture_read(cap, 8, &got);
 		if (!h) {
-			if (got == 0 && !cap->err && !(cap->f && ferror(cap->f)))
+			if (got == 0 && !cap->err && !cap->io_err)
 				return 0; /* clean end */
 			return capture_short_read(cap, "block header", at, 8, got);
 		}
 		uint32_t type = capture_u32(cap, h);
+		uint32_t blen = capture_u32(cap, h + 4);
+		/* a section header's length needs its byte order: with a limit
+		 * set, it waits for the next reader without one */
+		if (cap->limit != UINT64_MAX &&
+		    (type == BT_SHB || capture_past_limit(cap, blen > 8 ? blen - 8 : 0))) {
+			capture_unread(cap, 8);
+			return -EAGAIN;
+		}
 		if (type == BT_SHB) { /* a new section */
 			int r = read_shb(cap, at, h + 4);
 			if (r)

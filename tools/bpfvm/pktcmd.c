@@ -2,11 +2,13 @@
  * clang-built object over a capture file or a live interface.
  *
  * The object is opened, its global variables set (--set), loaded, verified, and
- * its maps filled (--map-set).  Packets then flow through an engine: the reader
- * copies them into batches of up to 256; each batch is run by one worker (a
- * thread with its own packet runner and "CPU" number; batches go to the workers
- * round robin) and the results are emitted in input order by the main thread:
- * trace lines, pcap outputs, live transmission, the counters.  trace_printk
+ * its maps filled (--map-set).  Packets then flow through an engine in batches
+ * that point at the reader's bytes (no copy).  Each worker (a thread with its
+ * own packet runner and "CPU" number) reads the next chunk of a capture file,
+ * takes its packets as one batch when its turn comes, runs them, and emits
+ * whatever batches are then due, in input order: trace lines, pcap outputs,
+ * live transmission.  Counters are per worker, summed at the end (see
+ * work_ticket).  Pipes and live interfaces give batches of up to 256 packets.  trace_printk
  * lines and ring-buffer records are streamed to stderr as they come, or, with
  * --trace, printed on stdout before the line of the packet that produced them.
  * At the end: a summary (table or JSON) and the maps (--dump-maps, --top).
@@ -129,10 +131,11 @@ static void usage(const char *cmd, FILE *f)
 		"                      per-CPU map given one value stores it for every CPU\n"
 		"                      (repeatable)\n"
 		"  --threads N         N worker threads, each its own \"CPU\" 0..N-1 (per-CPU\n"
-		"                      maps, bpf_get_smp_processor_id); packets go to them in\n"
-		"                      batches of %d, round robin; outputs and trace lines keep\n"
-		"                      the input order (a ring-buffer record goes with the\n"
-		"                      packet after which it was read); captures only\n"
+		"                      maps, bpf_get_smp_processor_id); each takes the packets\n"
+		"                      of the next %u KiB of the file (of a pipe: the next\n"
+		"                      %d packets) when it is free; outputs and trace lines\n"
+		"                      keep the input order (a ring-buffer record goes with\n"
+		"                      the packet after which it was read); captures only\n"
 		"  --trace             one JSON line per packet on stdout: index, verdict,\n"
 		"                      retval, len_in, len_out, redirect (+ error, wire_len,\n"
 		"                      frags: XDP fragments past the first page);\n"
@@ -158,7 +161,7 @@ static void usage(const char *cmd, FILE *f)
 		"run (the kernel never hands them to a program): they count as NOT_RUN.  Exit\n"
 		"status 0 when every packet was read, also when runs stopped with errors (they\n"
 		"are counted and reported); 1 when setup, reading or writing failed.\n",
-		BATCH_PKTS);
+		CAPTURE_CHUNK_SZ / 1024, BATCH_PKTS);
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -645,8 +648,9 @@ static uint32_t arena_put(struct arena *a, const void *data, size_t n)
 
 /* one packet of a batch, and what the program did with it */
 struct pkt_rec {
+	const uint8_t *data;		/* the input: the reader's bytes, not a copy */
 	uint64_t index, ts_ns, retval, redirect_flags;
-	uint32_t in_off, caplen, wire_len;
+	uint32_t caplen, wire_len;
 	uint32_t out_off, out_len;	/* out arena (out_off UINT32_MAX: not kept) */
 	uint32_t text_off, text_len;	/* trace_printk / ring-buffer lines (--trace) */
 	uint32_t msg_off;		/* error message in the text arena, or NO_MSG */
@@ -655,42 +659,59 @@ struct pkt_rec {
 	uint8_t verdict;		/* enum verdict */
 };
 
+/* Packets of a batch point into the source (a capture reader holding them, a
+ * live ring block), which keeps them until the batch is emitted. */
 struct batch {
 	struct pkt_rec *rec;
-	size_t cnt;
-	struct arena in, out, text;
+	size_t cnt, rec_cap, in_bytes;
+	uint64_t end_off;		/* capture offset after its last packet */
+	bool done;			/* run, waiting to be emitted */
+	struct arena out, text;
 };
 
 static void batch_reset(struct batch *b)
 {
-	b->cnt = 0;
-	b->in.len = b->out.len = b->text.len = 0;
+	b->cnt = b->in_bytes = 0;
+	b->out.len = b->text.len = 0;
+	b->done = false;
 }
 
 static void batch_free(struct batch *b)
 {
 	free(b->rec);
-	free(b->in.p);
 	free(b->out.p);
 	free(b->text.p);
 }
 
-/* copy one packet in; false when the batch is full or memory ran out */
+static bool batch_full(const struct batch *b)
+{
+	return b->cnt == BATCH_PKTS || b->in_bytes >= BATCH_BYTES;
+}
+
+/* add one packet (its bytes stay where they are); false when out of memory */
 static bool batch_add(struct batch *b, const struct capture_pkt *p)
 {
-	if (b->cnt == BATCH_PKTS || b->in.len >= BATCH_BYTES)
-		return false;
-	uint32_t off = arena_put(&b->in, p->data, p->caplen);
-	if (off == UINT32_MAX)
-		return false;
+	if (b->cnt == b->rec_cap) {
+		size_t n = b->rec_cap ? 2 * b->rec_cap : BATCH_PKTS;
+		struct pkt_rec *rec = realloc(b->rec, n * sizeof(*rec));
+		if (!rec)
+			return false;
+		b->rec = rec;
+		b->rec_cap = n;
+	}
+	/* field by field: gcc makes a memset of the record a slow rep stos */
 	struct pkt_rec *r = &b->rec[b->cnt++];
-	memset(r, 0, sizeof(*r));
+	b->in_bytes += p->caplen;
+	r->data = p->data;
 	r->index = p->index;
 	r->ts_ns = p->ts_ns;
-	r->in_off = off;
+	r->retval = r->redirect_flags = 0;
 	r->caplen = p->caplen;
 	r->wire_len = p->len > p->caplen ? p->len : p->caplen;
 	r->out_off = r->msg_off = NO_MSG;
+	r->out_len = r->text_off = r->text_len = r->redirect_ifindex = 0;
+	r->redirect_map = NULL;
+	r->verdict = 0;
 	return true;
 }
 
@@ -702,20 +723,16 @@ struct stats {
 
 struct engine;
 
+/* one per thread; cache-line aligned so counters are not shared */
 struct worker {
-	struct engine *eng;
+	_Alignas(64) struct engine *eng;
 	struct bpfvm_pkt_runner *runner;
-	char err[512];
 	struct stats st;
 	struct batch *job;		/* the batch being run */
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int state;			/* W_IDLE, W_BUSY, W_QUIT */
 	bool started;
+	char err[512];
 };
-
-enum { W_IDLE, W_BUSY, W_QUIT };
 
 struct ring {
 	struct engine *eng;
@@ -750,11 +767,21 @@ struct engine {
 	uint64_t read, emitted, send_errors;
 	struct stats total;	/* the workers' counters, merged when they end */
 	int fatal;		/* a write or read failed: exit 1 */
+	bool write_failed;	/* no more writes (the packets before a read error
+				 * are still written) */
 	char read_err[CAPTURE_ERR_SZ];	/* why the input ended early */
 	uint64_t t0, t1;
-	/* a capture file mapped into memory, and how much of it was released */
-	uint8_t *map;
-	size_t map_sz, released, populated;
+	/* capture runs (capture_worker): the reader and the emission are used
+	 * under mu; batch number n (a ticket) lives in slot[n % slot_cnt] from
+	 * its fill to its emission; batches are filled in ticket order (turn) */
+	struct capture *cap;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* a turn passed, a slot became free */
+	struct batch *slot;
+	size_t slot_cnt;
+	uint64_t next_ticket, turn, next_emit;
+	unsigned waiting;		/* workers waiting on cv */
+	bool input_done;
 	/* progress */
 	uint64_t cap_size, last_progress;
 	bool progress;
@@ -895,7 +922,7 @@ static void run_packet(struct worker *w, struct batch *b, struct pkt_rec *r)
 	struct bpfvm_pkt_result res;
 	w->err[0] = 0;
 	r->text_off = (uint32_t)b->text.len;
-	int ret = bpfvm_pkt_runner_run(w->runner, b->in.p + r->in_off, r->caplen, &res);
+	int ret = bpfvm_pkt_runner_run(w->runner, r->data, r->caplen, &res);
 	consume_rings(e);
 	r->text_len = (uint32_t)b->text.len - r->text_off;
 	if (ret) {
@@ -924,50 +951,13 @@ static void process_batch(struct worker *w, struct batch *b)
 	w->job = NULL;
 }
 
-static void *worker_main(void *arg)
+/* a runner for every worker; -1 after printing why not */
+static int workers_init(struct engine *e, uint32_t ifindex)
 {
-	struct worker *w = arg;
-	tl_worker = w;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (w->state == W_IDLE)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->state == W_QUIT)
-			break;
-		struct batch *b = w->job;
-		pthread_mutex_unlock(&w->mu);
-		process_batch(w, b);
-		pthread_mutex_lock(&w->mu);
-		w->state = W_IDLE;
-		pthread_cond_signal(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static void worker_start(struct worker *w, struct batch *b)
-{
-	pthread_mutex_lock(&w->mu);
-	w->job = b;
-	w->state = W_BUSY;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-static void worker_wait(struct worker *w)
-{
-	pthread_mutex_lock(&w->mu);
-	while (w->state == W_BUSY)
-		pthread_cond_wait(&w->cv, &w->mu);
-	pthread_mutex_unlock(&w->mu);
-}
-
-/* runners (and threads when threaded) for every worker; -1 after printing why */
-static int workers_init(struct engine *e, uint32_t ifindex, bool threaded)
-{
-	e->w = calloc(e->nw, sizeof(*e->w));
+	e->w = aligned_alloc(64, e->nw * sizeof(*e->w));
 	if (!e->w)
 		return cli_error(e->o->cmd, "out of memory"), -1;
+	memset(e->w, 0, e->nw * sizeof(*e->w));
 	for (unsigned i = 0; i < e->nw; i++) {
 		struct worker *w = &e->w[i];
 		struct bpfvm_pkt_runner_opts ro = BPFVM_OPTS_INIT(bpfvm_pkt_runner_opts);
@@ -981,11 +971,6 @@ static int workers_init(struct engine *e, uint32_t ifindex, bool threaded)
 		if (!w->runner)
 			return cli_error(e->o->cmd, "cannot run %s here: %s", bpfvm_prog_name(e->prog),
 					 strerror(errno)), -1;
-		pthread_mutex_init(&w->mu, NULL);
-		pthread_cond_init(&w->cv, NULL);
-		w->started = threaded && pthread_create(&w->thread, NULL, worker_main, w) == 0;
-		if (threaded && !w->started)
-			return cli_error(e->o->cmd, "cannot start worker thread %u", i), -1;
 	}
 	return 0;
 }
@@ -999,21 +984,22 @@ static void merge_stats(struct stats *to, const struct stats *from)
 	to->out_bytes += from->out_bytes;
 }
 
-/* stop the threads, free the runners, merge the counters into e->total */
+static void workers_join(struct engine *e)
+{
+	for (unsigned i = 0; e->w && i < e->nw; i++)
+		if (e->w[i].started) {
+			pthread_join(e->w[i].thread, NULL);
+			e->w[i].started = false;
+		}
+}
+
+/* wait for the threads, free the runners, merge the counters into e->total */
 static void workers_free(struct engine *e)
 {
+	workers_join(e);
 	for (unsigned i = 0; e->w && i < e->nw; i++) {
 		struct worker *w = &e->w[i];
 		merge_stats(&e->total, &w->st);
-		if (w->started) {
-			pthread_mutex_lock(&w->mu);
-			w->state = W_QUIT;
-			pthread_cond_signal(&w->cv);
-			pthread_mutex_unlock(&w->mu);
-			pthread_join(w->thread, NULL);
-			pthread_mutex_destroy(&w->mu);
-			pthread_cond_destroy(&w->cv);
-		}
 		bpfvm_pkt_runner_free(w->runner);
 	}
 	free(e->w);
@@ -1157,10 +1143,12 @@ static void write_pkt(struct engine *e, struct capture_writer *w, const char *pa
 		      const uint8_t *data, uint32_t len, uint32_t wire_len, uint64_t ts)
 {
 	struct capture_pkt p = { .data = data, .caplen = len, .len = wire_len, .ts_ns = ts };
-	if (!w || e->fatal)
+	if (!w || e->write_failed)
 		return;
-	if (capture_write(w, &p))
+	if (capture_write(w, &p)) {
 		e->fatal = cli_error(e->o->cmd, "%s: write failed", path);
+		e->write_failed = true;
+	}
 }
 
 /* the wire length of an output packet: unchanged lengths keep the original's;
@@ -1203,7 +1191,7 @@ static void emit_batch(struct engine *e, const struct batch *b)
 			if (e->lif)
 				live_transmit(e, b, r);
 		} else if (!forwarded(r->verdict)) {
-			write_pkt(e, e->drop, e->o->drop_out, b->in.p + r->in_off, r->caplen,
+			write_pkt(e, e->drop, e->o->drop_out, r->data, r->caplen,
 				  r->wire_len, r->ts_ns);
 		}
 	}
@@ -1226,9 +1214,9 @@ static int open_outputs(struct engine *e, bool nsec)
 
 static void close_outputs(struct engine *e)
 {
-	if (e->out && capture_writer_close(e->out) && !e->fatal)
+	if (e->out && capture_writer_close(e->out) && !e->write_failed)
 		e->fatal = cli_error(e->o->cmd, "%s: write failed", e->o->out);
-	if (e->drop && capture_writer_close(e->drop) && !e->fatal)
+	if (e->drop && capture_writer_close(e->drop) && !e->write_failed)
 		e->fatal = cli_error(e->o->cmd, "%s: write failed", e->o->drop_out);
 	e->out = e->drop = NULL;
 }
@@ -1274,171 +1262,187 @@ static void progress_init(struct engine *e)
 
 /* ------------------------------------------------------------- sources */
 
-/* A regular file is mapped and read in place: no read() per few packets and no
- * copy; the part already read is given back as the reader moves on, so memory
- * stays flat.  Pipes and stdin are streamed. */
-static struct capture *open_capture(struct engine *e, char *err, size_t err_sz)
-{
-	struct stat st;
-	const char *path = e->o->in;
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size <= SIZE_MAX) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m != MAP_FAILED) {
-			e->map = m;
-			e->map_sz = (size_t)st.st_size;
-			madvise(m, e->map_sz, MADV_SEQUENTIAL);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!e->map)
-		return capture_open(path, err, err_sz);
-	struct capture *cap = capture_open_mem(e->map, e->map_sz, path, err, err_sz);
-	if (!cap) {
-		munmap(e->map, e->map_sz);
-		e->map = NULL;
-	}
-	return cap;
-}
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22	/* Linux 5.14 */
-#endif
-#define MAP_WINDOW (8u << 20)
-
-/* keep the mapped window around the reader's position: page tables for the
- * next MAP_WINDOW bytes set up in one call (a page fault per page costs more
- * than the packets in it), the pages already read given back */
-static void slide_window(struct engine *e, const struct capture *cap)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t off = (size_t)capture_offset(cap) / page * page;
-	if (!e->map)
-		return;
-	if (off + MAP_WINDOW / 2 >= e->populated && e->populated < e->map_sz) {
-		size_t start = e->populated > off ? e->populated : off;
-		size_t len = e->map_sz - start < MAP_WINDOW ? e->map_sz - start : MAP_WINDOW;
-		madvise(e->map + start, len, MADV_POPULATE_READ);
-		e->populated = start + len;
-	}
-	if (off >= e->released + MAP_WINDOW) {
-		madvise(e->map + e->released, off - e->released, MADV_DONTNEED);
-		e->released = off;
-	}
-}
-
-static void close_capture(struct engine *e, struct capture *cap)
-{
-	capture_close(cap);
-	if (e->map)
-		munmap(e->map, e->map_sz);
-	e->map = NULL;
-}
-
-/* fill b from the capture; returns 1 when it got packets, 0 at the end.  A read
- * error (printed) ends the input after the packets before it. */
-static int fill_from_capture(struct engine *e, struct capture *cap, struct batch *b)
+/* Fill b (under e->mu) with the next packets: those that end before `limit`
+ * (the first one whole, wherever it ends, so every turn makes progress), at
+ * most max_pkts and about max_bytes.  The end of the capture, a read error
+ * (printed), --count or a signal ends the input. */
+static void fill_from_capture(struct engine *e, struct batch *b, uint64_t limit, size_t max_pkts,
+			      size_t max_bytes)
 {
 	struct capture_pkt p;
-	batch_reset(b);
-	slide_window(e, cap);
-	while (!stop_requested && !e->fatal && (!e->o->count || e->read < e->o->count)) {
-		if (b->cnt == BATCH_PKTS || b->in.len >= BATCH_BYTES)
+	capture_set_limit(e->cap, UINT64_MAX);
+	while (b->cnt < max_pkts && b->in_bytes < max_bytes) {
+		if (stop_requested || e->fatal || (e->o->count && e->read >= e->o->count)) {
+			e->input_done = true;
 			break;
-		int ret = capture_next(cap, &p);
+		}
+		int ret = capture_next(e->cap, &p);
+		if (ret == -EAGAIN)
+			break;
 		if (ret < 0) {
-			snprintf(e->read_err, sizeof(e->read_err), "%s", capture_error(cap));
+			snprintf(e->read_err, sizeof(e->read_err), "%s", capture_error(e->cap));
 			e->fatal = cli_error(e->o->cmd, "%s", e->read_err);
 		}
-		else if (ret > 0 && !batch_add(b, &p))
+		if (ret > 0 && !batch_add(b, &p))
 			e->fatal = cli_error(e->o->cmd, "out of memory");
-		if (ret <= 0 || e->fatal)
+		if (ret <= 0 || e->fatal) {
+			e->input_done = true;
 			break;
+		}
 		e->read++;
+		capture_set_limit(e->cap, limit);
 	}
-	return b->cnt > 0;
+	b->end_off = capture_offset(e->cap);
 }
 
 static int batch_init(struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->rec = calloc(BATCH_PKTS, sizeof(*b->rec));
+	b->rec_cap = b->rec ? BATCH_PKTS : 0;
 	return b->rec ? 0 : -1;
 }
 
-/* one thread: read a batch, run it, emit it */
-static void run_capture_inline(struct engine *e, struct capture *cap, struct batch *b)
+/* the slot of ticket t, once it is t's turn to fill it and it is free (under
+ * e->mu) */
+static struct batch *wait_turn(struct engine *e, uint64_t t)
 {
-	tl_worker = &e->w[0];
-	while (fill_from_capture(e, cap, b) > 0) {
-		process_batch(&e->w[0], b);
+	while (e->turn != t || t >= e->next_emit + e->slot_cnt) {
+		e->waiting++;
+		pthread_cond_wait(&e->cv, &e->mu);
+		e->waiting--;
+	}
+	struct batch *b = &e->slot[t % e->slot_cnt];
+	batch_reset(b);
+	b->end_off = capture_offset(e->cap);
+	return b;
+}
+
+/* emit, in input order, every run batch whose turn has come (under e->mu);
+ * their packets go back to the reader */
+static void emit_ready(struct engine *e)
+{
+	bool freed = false;
+	while (e->next_emit < e->next_ticket) {
+		struct batch *b = &e->slot[e->next_emit % e->slot_cnt];
+		if (!b->done)
+			break;
 		emit_batch(e, b);
-		progress_update(e, cap, false);
+		capture_release(e->cap, b->end_off);
+		b->done = false;
+		e->next_emit++;
+		freed = true;
 	}
+	if (freed)
+		progress_update(e, e->cap, false);
+	if (freed && e->waiting)
+		pthread_cond_broadcast(&e->cv);
+}
+
+/* One ticket of a worker: read the next chunk of the file (outside the lock),
+ * wait for the turn, take the packets of that chunk (or, from a pipe, the next
+ * BATCH_PKTS), run them outside the lock, emit what is due.  The chunk is read,
+ * parsed and run on one CPU; the workers read in parallel; the lock is taken
+ * three times per chunk, and nothing is shared per packet.  Under e->mu. */
+static void work_ticket(struct worker *w)
+{
+	struct engine *e = w->eng;
+	struct capture_fetch f;
+	bool fetched = capture_fetch_claim(e->cap, &f);
+	uint64_t t = e->next_ticket++;
+	if (fetched) {
+		pthread_mutex_unlock(&e->mu);
+		capture_fetch_run(&f);
+		pthread_mutex_lock(&e->mu);
+		capture_fetch_done(e->cap, &f);
+	}
+	struct batch *b = wait_turn(e, t);
+	if (!e->input_done && fetched)
+		fill_from_capture(e, b, f.at_end ? UINT64_MAX : f.end, SIZE_MAX, SIZE_MAX);
+	else if (!e->input_done)
+		fill_from_capture(e, b, UINT64_MAX, BATCH_PKTS, BATCH_BYTES);
+	e->turn++;
+	if (e->waiting)
+		pthread_cond_broadcast(&e->cv);
+	if (b->cnt) {
+		pthread_mutex_unlock(&e->mu);
+		process_batch(w, b);
+		pthread_mutex_lock(&e->mu);
+	}
+	b->done = true;
+	emit_ready(e);
+}
+
+static void *capture_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->eng;
+	tl_worker = w;
+	pthread_mutex_lock(&e->mu);
+	while (!e->input_done)
+		work_ticket(w);
+	pthread_mutex_unlock(&e->mu);
 	tl_worker = NULL;
+	return NULL;
 }
 
-/* fill one batch per worker; returns how many got packets */
-static unsigned fill_round(struct engine *e, struct capture *cap, struct batch *set)
+/* worker 0 runs on this thread, the others on their own, until the input
+ * ends; 1 after printing why a thread did not start */
+static int run_workers(struct engine *e)
 {
-	unsigned n = 0;
-	while (n < e->nw && fill_from_capture(e, cap, &set[n]) > 0)
-		n++;
-	return n;
-}
-
-/* N threads: while the workers run one round of batches, the main thread reads
- * the next; then it emits the finished round in order */
-static void run_capture_threads(struct engine *e, struct capture *cap, struct batch *sets)
-{
-	struct batch *cur = sets, *nxt = sets + e->nw;
-	unsigned n = fill_round(e, cap, cur);
-	while (n > 0) {
-		for (unsigned i = 0; i < n; i++)
-			worker_start(&e->w[i], &cur[i]);
-		unsigned next_n = fill_round(e, cap, nxt);
-		for (unsigned i = 0; i < n; i++)
-			worker_wait(&e->w[i]);
-		for (unsigned i = 0; i < n; i++)
-			emit_batch(e, &cur[i]);
-		progress_update(e, cap, false);
-		struct batch *t = cur;
-		cur = nxt;
-		nxt = t;
-		n = next_n;
+	int rc = 0;
+	for (unsigned i = 1; i < e->nw; i++) {
+		struct worker *w = &e->w[i];
+		w->started = pthread_create(&w->thread, NULL, capture_worker, w) == 0;
+		if (!w->started) {
+			rc = cli_error(e->o->cmd, "cannot start worker thread %u", i);
+			pthread_mutex_lock(&e->mu);
+			e->input_done = true;	/* the started ones stop after their batch */
+			pthread_cond_broadcast(&e->cv);
+			pthread_mutex_unlock(&e->mu);
+			break;
+		}
 	}
+	capture_worker(&e->w[0]);
+	return rc;
 }
+
+/* batch slots per worker: a fast worker runs ahead while a slow one finishes */
+#define SLOTS_PER_WORKER 4
 
 static int run_capture(struct engine *e)
 {
 	char err[CAPTURE_ERR_SZ + 64];
-	struct capture *cap = open_capture(e, err, sizeof(err));
-	if (!cap)
+	e->cap = capture_open(e->o->in, err, sizeof(err));
+	if (!e->cap)
 		return cli_error(e->o->cmd, "%s", err);
-	size_t nb = e->nw > 1 ? 2 * (size_t)e->nw : 1;
-	struct batch *b = calloc(nb, sizeof(*b));
-	int rc = !b || workers_init(e, 1, e->nw > 1);
-	for (size_t i = 0; !rc && i < nb; i++)
-		rc = batch_init(&b[i]);
-	if (!rc && open_outputs(e, capture_nsec(cap)) == 0) {
+	capture_hold(e->cap);
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	e->slot_cnt = SLOTS_PER_WORKER * (size_t)e->nw;
+	e->slot = calloc(e->slot_cnt, sizeof(*e->slot));
+	int rc = !e->slot || workers_init(e, 1);
+	for (size_t i = 0; !rc && i < e->slot_cnt; i++)
+		rc = batch_init(&e->slot[i]);
+	if (!rc && open_outputs(e, capture_nsec(e->cap)) == 0) {
 		progress_init(e);
 		e->t0 = now_ns();
-		if (e->nw > 1)
-			run_capture_threads(e, cap, b);
-		else
-			run_capture_inline(e, cap, b);
+		rc = run_workers(e);
+		workers_join(e);
 		e->t1 = now_ns();
-		progress_update(e, cap, true);
+		progress_update(e, e->cap, true);
 	} else if (!rc) {
 		rc = 1;
 	}
 	workers_free(e);
-	for (size_t i = 0; b && i < nb; i++)
-		batch_free(&b[i]);
-	free(b);
-	close_capture(e, cap);
+	for (size_t i = 0; e->slot && i < e->slot_cnt; i++)
+		batch_free(&e->slot[i]);
+	free(e->slot);
+	e->slot = NULL;
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	capture_close(e->cap);
+	e->cap = NULL;
 	return rc;
 }
 
@@ -1449,13 +1453,13 @@ static void run_live_block(struct engine *e, struct live_batch *lb, struct batch
 	batch_reset(b);
 	while (live_batch_next(e->lif, lb, &p) && (!e->o->count || e->read < e->o->count)) {
 		p.index = e->read;
-		if (!batch_add(b, &p)) {
+		if (batch_full(b)) {
 			process_batch(&e->w[0], b);
 			emit_batch(e, b);
 			batch_reset(b);
-			if (!batch_add(b, &p))
-				continue; /* out of memory: the packet is lost */
 		}
+		if (!batch_add(b, &p))
+			continue; /* out of memory: the packet is lost */
 		e->read++;
 	}
 	process_batch(&e->w[0], b);
@@ -1493,7 +1497,7 @@ static int run_live(struct engine *e)
 					"root, or: setcap cap_net_raw+ep bpfvm)" : "");
 	}
 	struct batch b;
-	int rc = batch_init(&b) || workers_init(e, (uint32_t)live_ifindex(e->lif), false) ||
+	int rc = batch_init(&b) || workers_init(e, (uint32_t)live_ifindex(e->lif)) ||
 		 open_outputs(e, true);
 	if (!rc) {
 		fprintf(stderr, "bpfvm %s: running %s on %s (ifindex %d); Ctrl-C to stop\n", e->o->cmd,
