@@ -403,7 +403,7 @@ BPFVM_API int bpfvm_pkt_runner_run(struct bpfvm_pkt_runner *r, const void *pkt, 
 	if (pc->kind == PKT_XDP) {
 		if (len > PKT_PAGE - XDP_HEADROOM - PKT_SHINFO_SZ + XDP_MAX_FRAGS * PKT_PAGE)
 			return -E2BIG;
-		err = xdp_setup(pc, pkt, len, 0);
+		err = xdp_setup(pc, pkt, len, 0, UINT32_MAX);
 		if (err)
 			return err;
 	} else {

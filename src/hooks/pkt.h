@@ -204,8 +204,10 @@ struct pkt_ctx *pkt_from_run(struct bpfvm_run *run, int kind, const char *name,
 
 /* Lay out an XDP buffer: `meta` bytes of metadata then the frame, `len`
  * bytes in all from `in`; bytes past the linear part (PKT_PAGE - headroom -
- * tailroom) go to fragments.  -ENOMEM when more than 17 are needed. */
-int xdp_setup(struct pkt_ctx *pc, const uint8_t *in, uint32_t len, uint32_t meta);
+ * tailroom, and at most `linear_cap` bytes counting the metadata: test_run's
+ * ctx_in data_end) go to fragments.  -ENOMEM when more than 17 are needed. */
+int xdp_setup(struct pkt_ctx *pc, const uint8_t *in, uint32_t len, uint32_t meta,
+	      uint32_t linear_cap);
 /* write struct xdp_md from the buffer pointers */
 void xdp_sync_ctx(struct pkt_ctx *pc);
 /* total length: linear + fragments (bpf_xdp_get_buff_len) */

@@ -190,11 +190,15 @@ static int test_run_xdp(struct bpfvm_prog *prog, int mode, struct bpfvm_test_run
 	if (err)
 		return fail(o, err, "ctx_in has non-zero bytes past struct xdp_md");
 	if (md) {
-		if (md->data_meta || md->data_end != size || md->data > md->data_end ||
+		/* data_end, when below the input size, is the linear part's
+		 * length (metadata included): the rest goes to fragments, as
+		 * Linux 6.18 does (measured) */
+		if (md->data_meta || md->data_end > size || md->data > md->data_end ||
 		    (md->data & 3) || md->data > XDP_MAX_META) {
 			free(md);
-			return fail(o, -EINVAL, "ctx_in: data_meta must be 0, data_end the input size, "
-					       "data a metadata length (multiple of 4, at most 216)");
+			return fail(o, -EINVAL, "ctx_in: data_meta must be 0, data_end at most the "
+					       "input size, data a metadata length (multiple of 4, "
+					       "at most 216) not past data_end");
 		}
 		headroom -= md->data;
 	}
@@ -230,7 +234,8 @@ static int test_run_xdp(struct bpfvm_prog *prog, int mode, struct bpfvm_test_run
 			pc->rx_queue_index = md->rx_queue_index;
 		}
 	}
-	err = xdp_setup(pc, o->data_in, o->data_size_in, md ? md->data : 0);
+	err = xdp_setup(pc, o->data_in, o->data_size_in, md ? md->data : 0,
+			md ? md->data_end : UINT32_MAX);
 	if (err) {
 		free(md);
 		pkt_ctx_free(pc);

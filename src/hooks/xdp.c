@@ -17,11 +17,15 @@
 
 #include "hooks/pkt.h"
 
-int xdp_setup(struct pkt_ctx *pc, const uint8_t *in, uint32_t len, uint32_t meta)
+int xdp_setup(struct pkt_ctx *pc, const uint8_t *in, uint32_t len, uint32_t meta,
+	      uint32_t linear_cap)
 {
 	uint32_t headroom = XDP_HEADROOM - meta;
 	uint32_t max_linear = PKT_PAGE - headroom - PKT_SHINFO_SZ;
 	uint32_t linear = len < max_linear ? len : max_linear;
+
+	if (linear > linear_cap)
+		linear = linear_cap;
 
 	if (len > linear && (len - linear + PKT_PAGE - 1) / PKT_PAGE > XDP_MAX_FRAGS)
 		return -ENOMEM;

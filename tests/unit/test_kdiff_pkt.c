@@ -41,6 +41,9 @@
 #endif
 
 #define MAX_PKT (3520 + 17 * 4096 + 64)
+/* output room: the largest frame plus what a program can add (216 bytes of
+ * head, the rest of the last fragment page at the tail) */
+#define MAX_OUT (MAX_PKT + 216 + 4096)
 #define MAX_MAPS 32
 
 static int verbose;
@@ -289,7 +292,7 @@ static void run_kernel(int fd, const struct kcase *c, struct outcome *out)
 		a.test.ctx_out = (uint64_t)(uintptr_t)out->ctx;
 		a.test.ctx_size_out = c->ctx_size_out;
 	}
-	memset(out->data, 0, c->len + 512 < MAX_PKT ? c->len + 512 : MAX_PKT);
+	memset(out->data, 0, c->len + 512 < MAX_OUT ? c->len + 512 : MAX_OUT);
 	memset(out->ctx, 0, sizeof(out->ctx));
 	out->err = sys_bpf(BPF_PROG_TEST_RUN, &a);
 	out->retval = a.test.retval;
@@ -318,7 +321,7 @@ static void run_bpfvm(struct bpfvm_prog *prog, int mode, const struct kcase *c,
 		o.ctx_size_out = c->ctx_size_out;
 	}
 	err_buf[0] = 0;
-	memset(out->data, 0, c->len + 512 < MAX_PKT ? c->len + 512 : MAX_PKT);
+	memset(out->data, 0, c->len + 512 < MAX_OUT ? c->len + 512 : MAX_OUT);
 	memset(out->ctx, 0, sizeof(out->ctx));
 	out->err = bpfvm_prog_test_run(prog, &o);
 	out->retval = o.retval;
@@ -568,7 +571,10 @@ static void make_case(struct kcase *c, uint32_t prog_type, const char *prog_name
 		struct xdp_md *md = (struct xdp_md *)c->ctx;
 		static const uint32_t metas[] = { 0, 0, 4, 8, 32, 64, 216, 220, 3 };
 		md->data = metas[rnd_below(9)];
-		md->data_end = rnd_below(10) ? pk->len : pk->len + 1;
+		/* data_end below the size: a shorter linear part, the rest in
+		 * fragments (Linux 6.18) */
+		uint32_t de = rnd_below(10);
+		md->data_end = de < 6 ? pk->len : de < 7 ? pk->len + 1 : rnd_below(pk->len + 1);
 		static const uint32_t ifs[] = { 0, 0, 1, 1, 7777 };
 		md->ingress_ifindex = ifs[rnd_below(5)];
 		md->rx_queue_index = rnd_below(4) == 0;
@@ -760,7 +766,7 @@ int main(int argc, char **argv)
 	struct outcome ko, vo[2];
 	uint8_t *bufs[3];
 	for (int i = 0; i < 3; i++)
-		bufs[i] = malloc(MAX_PKT);
+		bufs[i] = malloc(MAX_OUT);
 	ko.data = bufs[0];
 	vo[0].data = bufs[1];
 	vo[1].data = bufs[2];
