@@ -253,6 +253,19 @@ static void deduce32(struct vreg *r)
 			r->s32_max = r->s32_max < (int32_t)hi ? r->s32_max : (int32_t)hi;
 		}
 	}
+	/* the 64-bit range crosses one 2^32 boundary from a negative low half
+	 * to a non-negative one (e.g. [-1, 255]): the low halves still form
+	 * one s32 range, [(s32)min, (s32)max] (the kernel's special case) */
+	if ((uint32_t)(r->umin >> 32) + 1 == (uint32_t)(r->umax >> 32) &&
+	    (int32_t)r->umin < 0 && (int32_t)r->umax >= 0) {
+		r->s32_min = r->s32_min > (int32_t)r->umin ? r->s32_min : (int32_t)r->umin;
+		r->s32_max = r->s32_max < (int32_t)r->umax ? r->s32_max : (int32_t)r->umax;
+	}
+	if ((uint32_t)((uint64_t)r->smin >> 32) + 1 == (uint32_t)((uint64_t)r->smax >> 32) &&
+	    (int32_t)r->smin < 0 && (int32_t)r->smax >= 0) {
+		r->s32_min = r->s32_min > (int32_t)r->smin ? r->s32_min : (int32_t)r->smin;
+		r->s32_max = r->s32_max < (int32_t)r->smax ? r->s32_max : (int32_t)r->smax;
+	}
 	/* signed and unsigned 32-bit views */
 	if ((int32_t)r->u32_min <= (int32_t)r->u32_max) {
 		r->s32_min = r->s32_min > (int32_t)r->u32_min ? r->s32_min : (int32_t)r->u32_min;

@@ -218,6 +218,27 @@ int cfg_check(struct venv *env)
 
 /* ------------------------------------------------------------- liveness -- */
 
+/* the argument registers a helper or kfunc reads: those its prototype
+ * declares (as the kernel's liveness), r1..r5 when it has none */
+static uint16_t call_args(enum bpf_op op, const struct bpf_insn *in)
+{
+	const struct helper_proto *p = NULL;
+	if (op == OP_CALL && in->imm >= 0)
+		p = helper_proto((uint32_t)in->imm);
+	else if (op == OP_CALL_KFUNC && in->imm > 0)
+		p = kfunc_by_id((uint32_t)in->imm);
+	if (!p)
+		return 0x3e;
+	uint16_t use = 0;
+	for (int i = 0; i < 5; i++) {
+		if (p->arg[i] == ARG_UNKNOWN)
+			return 0x3e;
+		if (p->arg[i] != ARG_NONE)
+			use |= (uint16_t)(1u << (i + 1));
+	}
+	return use;
+}
+
 /* registers an instruction reads (use) and writes (def) */
 static void use_def(const struct venv *env, int i, uint16_t *use, uint16_t *def)
 {
@@ -256,8 +277,11 @@ static void use_def(const struct venv *env, int i, uint16_t *use, uint16_t *def)
 		*use = d | s;
 		break;
 	case FMT_CALL:
-	case FMT_CALL_LOCAL:
 	case FMT_CALL_KFUNC:
+		*use = call_args(op, in);
+		*def = 0x3f;
+		break;
+	case FMT_CALL_LOCAL:
 		*use = 0x3e;	/* r1..r5: conservative */
 		*def = 0x3f;
 		break;

@@ -153,7 +153,8 @@ struct call_meta {
 	const struct vmap *map;
 	int map_regno;
 	uint32_t release_ref;
-	int64_t alloc_size;
+	uint64_t alloc_size;
+	bool has_alloc_size;
 	int subprog;
 	bool const_key;
 	uint64_t key;
@@ -239,8 +240,9 @@ static int check_size_arg(struct venv *env, int regno, int mem_regno, bool zero_
 			regno);
 		return -EACCES;
 	}
-	return check_helper_mem_access(env, mem_regno, (int64_t)r->umin, (int64_t)r->umax, zero_ok,
-				       write, raw);
+	int err = check_helper_mem_access(env, mem_regno, (int64_t)r->umin, (int64_t)r->umax,
+					  zero_ok, write, raw);
+	return err ? err : mark_precise_reg(env, regno);
 }
 
 static int check_spin_lock_arg(struct venv *env, int regno, bool lock)
@@ -325,6 +327,14 @@ static int check_arg(struct venv *env, uint32_t func, int argno, const struct he
 					      false, false, false);
 		if (!err)
 			meta->const_key = const_stack_key(env, r, meta->map->key_size, &meta->key);
+		if (!err && meta->const_key) {
+			/* the key's value may decide that the lookup is not NULL */
+			int off = r->off + (int)r->var_off.value;
+			int spi = (-off - 1) / V_SLOT;
+			struct vframe *f = env->cur->frame[r->frameno];
+			if (is_spilled_scalar(&f->stack[spi]))
+				err = mark_precise_slot(env, r->frameno, spi);
+		}
 		return err;
 	case ARG_PTR_TO_MAP_VALUE:
 	case ARG_PTR_TO_UNINIT_MAP_VALUE:
@@ -343,7 +353,7 @@ static int check_arg(struct venv *env, uint32_t func, int argno, const struct he
 		uint8_t nt = argno + 1 < 5 ? p->arg[argno + 1] : ARG_NONE;
 		bool zero_ok = nt == ARG_CONST_SIZE_OR_ZERO;
 		if (r->type == SCALAR_VALUE && zero_ok && tnum_equals_const(r->var_off, 0))
-			return 0;	/* NULL with size 0: checked with the size */
+			return mark_precise_reg(env, regno);	/* NULL, size 0: checked with the size */
 		if (!is_mem_ptr(r) || (r->flags & PTR_MAYBE_NULL))
 			return type_err(env, regno, r, mem_expected);
 		return 0;	/* the size argument checks the range */
@@ -358,7 +368,7 @@ static int check_arg(struct venv *env, uint32_t func, int argno, const struct he
 			/* NULL buffer: only with a zero size */
 			if (r->type != SCALAR_VALUE || !tnum_equals_const(r->var_off, 0) || !zero_ok)
 				return type_err(env, regno - 1, mr, mem_expected);
-			return 0;
+			return mark_precise_reg(env, regno);
 		}
 		return check_size_arg(env, regno, regno - 1, zero_ok, write, write);
 	}
@@ -367,8 +377,9 @@ static int check_arg(struct venv *env, uint32_t func, int argno, const struct he
 			verbose(env, "R%d is not a known constant'\n", regno);
 			return -EACCES;
 		}
-		meta->alloc_size = (int64_t)r->var_off.value;
-		return 0;
+		meta->alloc_size = r->var_off.value;
+		meta->has_alloc_size = true;
+		return mark_precise_reg(env, regno);
 	case ARG_PTR_TO_CTX:
 		if (r->type != PTR_TO_CTX)
 			return type_err(env, regno, r, "ctx");
@@ -380,7 +391,7 @@ static int check_arg(struct venv *env, uint32_t func, int argno, const struct he
 		return 0;
 	case ARG_PTR_TO_STACK:
 		if (r->type == SCALAR_VALUE && tnum_equals_const(r->var_off, 0))
-			return 0;
+			return mark_precise_reg(env, regno);
 		if (r->type != PTR_TO_STACK)
 			return type_err(env, regno, r, "fp");
 		return 0;
@@ -556,7 +567,7 @@ int check_helper_call(struct venv *env, int insn_idx)
 	const struct bpf_insn *in = &env->insns[insn_idx];
 	uint32_t func = (uint32_t)in->imm;
 	const struct helper_proto *p = in->imm >= 0 ? helper_proto(func) : NULL;
-	struct call_meta meta = { .map_regno = -1, .subprog = -1, .alloc_size = -1 };
+	struct call_meta meta = { .map_regno = -1, .subprog = -1 };
 	int err;
 
 	if (!p) {
@@ -644,7 +655,7 @@ int check_helper_call(struct venv *env, int insn_idx)
 		break;
 	}
 	case RET_PTR_TO_MEM_OR_NULL: {
-		if (meta.alloc_size < 0) {
+		if (!meta.has_alloc_size) {
 			verbose(env, "R2 is not a known constant'\n");
 			return -EACCES;
 		}
@@ -654,6 +665,9 @@ int check_helper_call(struct venv *env, int insn_idx)
 		reg_mark_known(r0, 0);
 		r0->type = PTR_TO_MEM;
 		r0->flags = PTR_MAYBE_NULL | MEM_RINGBUF;
+		/* the low 32 bits, as the kernel (int meta.mem_size into u32
+		 * mem_size): a size of 2^32 or more (-1 too) never reserves,
+		 * the helper returns NULL, so the truncated size is never used */
 		r0->mem_size = (uint32_t)meta.alloc_size;
 		r0->id = (uint32_t)id;
 		r0->ref_obj_id = (uint32_t)id;
@@ -849,6 +863,10 @@ int check_exit(struct venv *env, int *next_idx, bool *path_done)
 			verbose(env, "R0 not a scalar value\n");
 			return -EACCES;
 		}
+		/* the return value's range is checked; and the walk back
+		 * must know this exit goes to the helper call, not after it */
+		if ((err = mark_precise_reg(env, 0)) || (err = hist_push(env, HIST_CB_EXIT, 0)))
+			return err;
 		if (r0->smin < callee->cb_ret_min || r0->smax > callee->cb_ret_max) {
 			char tn[48];
 			if (!tnum_is_unknown(r0->var_off)) {

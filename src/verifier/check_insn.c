@@ -304,8 +304,14 @@ int check_alu(struct venv *env, int idx)
 			verbose(env, "R%d pointer %s pointer prohibited\n", dstno, alu_str[opn >> 4]);
 			return -EACCES;
 		}
-		if (is_pointer(dst))
+		/* the scalar's range becomes the pointer's: it must be exact */
+		if (is_pointer(dst)) {
+			if (src_is_reg && (err = mark_precise_reg(env, in->src_reg)))
+				return err;
 			return ptr_alu(env, dstno, dst, &s, opn, alu32, false);
+		}
+		if ((err = mark_precise_reg(env, dstno)))
+			return err;
 		struct vreg d = *dst;
 		return ptr_alu(env, dstno, &s, &d, opn, alu32, true);
 	}
@@ -333,10 +339,12 @@ int check_alu(struct venv *env, int idx)
 
 struct vstate *push_stack(struct venv *env, int insn_idx, int prev_idx)
 {
-	struct vstack_elem *e = calloc(1, sizeof(*e));
-	if (!e)
+	struct vstack_elem *e = env->elem_pool;
+	if (e)
+		env->elem_pool = e->next;
+	else if (!(e = calloc(1, sizeof(*e))))
 		return NULL;
-	e->st = state_dup(env->cur);
+	e->st = state_get(env, env->cur);
 	if (!e->st) {
 		free(e);
 		return NULL;
@@ -360,8 +368,9 @@ static void drop_pushed(struct venv *env)
 	env->stack_size--;
 	if (e->st->parent)
 		prune_update_branches(env, e->st->parent);
-	state_free(e->st);
-	free(e);
+	state_put(env, e->st);
+	e->next = env->elem_pool;
+	env->elem_pool = e;
 }
 
 struct nullctx {
@@ -574,15 +583,21 @@ int check_cond_jmp(struct venv *env, int *idx)
 			taken = opn == 0x50;
 	}
 	env->jmps_processed++;
-	if (taken == 1) {
-		*idx = target;
-		return 0;
-	}
-	if (taken == 0) {
-		*idx = i + 1;
+	if (taken >= 0) {
+		/* the other way is never walked because of these values */
+		if (dst->type == SCALAR_VALUE && (err = mark_precise_reg(env, in->dst_reg)))
+			return err;
+		if (src_is_reg && src->type == SCALAR_VALUE &&
+		    (err = mark_precise_reg(env, in->src_reg)))
+			return err;
+		*idx = taken ? target : i + 1;
 		return 0;
 	}
 
+	/* scalars linked to the compared ones get their ranges here too */
+	if (dst->type == SCALAR_VALUE && (src->type == SCALAR_VALUE || !src_is_reg) &&
+	    (err = hist_push_linked(env, dst, src_is_reg ? src : NULL)))
+		return err;
 	struct vstate *other = push_stack(env, target, i);
 	if (!other)
 		return -ENOMEM;
@@ -621,6 +636,13 @@ int check_cond_jmp(struct venv *env, int *idx)
 		mark_ptr_or_null_regs(env, cur, id, opn != 0x10);
 	} else if (src_is_reg && !is32) {
 		try_pkt(env, other, cur, in->dst_reg, in->src_reg, opn);
+	}
+	if ((!other_ok || !cur_ok) && dst->type == SCALAR_VALUE) {
+		/* one way turned out impossible by the ranges */
+		if ((err = mark_precise_reg(env, in->dst_reg)))
+			return err;
+		if (src_is_reg && (err = mark_precise_reg(env, in->src_reg)))
+			return err;
 	}
 	if (!other_ok)
 		drop_pushed(env);

@@ -239,11 +239,11 @@ static int stack_write_fixed(struct venv *env, int frameno, int off, int size, i
 			copy.id = src->id;
 		}
 		save_spill(env, f, spi, &copy, size);
-		return 0;
+		return hist_push(env, HIST_STACK_FLAGS(frameno, spi), 0);
 	}
 	if (!reg && aligned && imm_reg) {
 		save_spill(env, f, spi, imm_reg, size);
-		return 0;
+		return hist_push(env, HIST_STACK_FLAGS(frameno, spi), 0);
 	}
 	if (reg && reg->type != SCALAR_VALUE) {
 		if (size != V_SLOT) {
@@ -255,12 +255,15 @@ static int stack_write_fixed(struct venv *env, int frameno, int off, int size, i
 			return -EINVAL;
 		}
 		save_spill(env, f, spi, reg, size);
-		return 0;
+		return hist_push(env, HIST_STACK_FLAGS(frameno, spi), 0);
 	}
 	/* plain bytes */
 	uint8_t type = STACK_MISC;
 	if ((reg && reg_is_zero(reg)) || (imm_reg && reg_is_zero(imm_reg)))
 		type = STACK_ZERO;
+	/* STACK_ZERO is compared exactly: the register had to be zero */
+	if (reg && type == STACK_ZERO && (err = mark_precise_reg(env, value_regno)))
+		return err;
 	if (is_spilled_reg(s))
 		scrub_slot(s);
 	reg_mark_not_init(&s->spilled);
@@ -283,6 +286,8 @@ static int stack_write_var(struct venv *env, int frameno, int64_t min_off, int64
 		return err;
 	const struct vreg *reg = value_regno >= 0 ? &cur_regs(env)[value_regno] : imm_reg;
 	bool zero = reg && reg_is_zero(reg);
+	if (zero && value_regno >= 0 && (err = mark_precise_reg(env, value_regno)))
+		return err;
 	for (int64_t o = min_off; o < max_off; o++) {
 		int spi;
 		uint8_t *b = slot_byte(f, (int)o, &spi);
@@ -334,6 +339,7 @@ static int stack_read_fixed(struct venv *env, int frameno, int off, int size, in
 				if (sign && d->type == SCALAR_VALUE)
 					coerce_to_size(d, size, true);
 				mark_reg_written(env, dst_regno);
+				return hist_push(env, HIST_STACK_FLAGS(frameno, spi), 0);
 			}
 			return 0;
 		}
@@ -354,7 +360,7 @@ static int stack_read_fixed(struct venv *env, int frameno, int off, int size, in
 			if (sign)
 				coerce_to_size(d, size, true);
 			mark_reg_written(env, dst_regno);
-			return 0;
+			return hist_push(env, HIST_STACK_FLAGS(frameno, spi), 0);
 		}
 		/* bytes of several kinds */
 		int spill_cnt = 0, zero_cnt = 0;
@@ -369,6 +375,8 @@ static int stack_read_fixed(struct venv *env, int frameno, int off, int size, in
 			reg_mark_known(d, 0);
 			d->live = live;
 			mark_reg_written(env, dst_regno);
+			if (spill_cnt)	/* zero because the spilled value is */
+				return hist_push(env, HIST_STACK_FLAGS(frameno, spi), 0);
 		} else {
 			set_loaded_unknown(env, dst_regno, size, sign);
 		}

@@ -307,6 +307,8 @@ void print_state(struct venv *env, const struct vframe *f, bool all)
 void print_insn(struct venv *env, int idx)
 {
 	char text[DISASM_INSN_MAX];
+	if (!env->log.level)
+		return;	/* the disassembly would be thrown away */
 	disasm_insn(env->insns, env->insn_cnt, (size_t)idx, text, sizeof(text));
 	verbose(env, "%d: (%02x) %s\n", idx, env->insns[idx].code, text);
 }

@@ -12,12 +12,15 @@
  * explored state's future read them (read marks propagated up the chain of
  * checkpoints, cleared of slots a later write screened).  Scalars compare by
  * range and known bits: the explored range must contain the current one.
- * Only explored states whose whole future is known (no path below them is
- * still running) can prune.  A state still running at the same instruction
- * means a loop: equal states there are an infinite loop; at the heads of
- * iterator, callback and may_goto loops the loop invariant is found by
- * widening the scalars that changed around the loop, and the current state
- * is pruned once the explored one covers it.
+ * Scalars an explored state never needed precisely (precise.c) are not
+ * compared at all.  Only explored states whose whole future is known (no
+ * path below them is still running) can prune.  A state still running at
+ * the same instruction means a loop: equal states there are an infinite
+ * loop; at the heads of iterator, callback and may_goto loops the loop
+ * invariant is found by widening the scalars that changed around the loop,
+ * and the current state is pruned once the explored one covers it (the
+ * states inside that iteration then never prune: precise.c).  Explored
+ * states that rarely prune are dropped, and recycled once finished.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -89,7 +92,10 @@ static bool scalar_unknown(const struct vreg *r)
 	       r->smax == INT64_MAX && r->umin == 0 && r->umax == UINT64_MAX && !r->id;
 }
 
-static bool regsafe(const struct vreg *o, const struct vreg *c, struct idmap *m, enum cmp_mode mode)
+/* prec: old's precision marks are final (no path below it still runs), so
+ * an imprecise scalar of old stands for any scalar */
+static bool regsafe(const struct vreg *o, const struct vreg *c, struct idmap *m, enum cmp_mode mode,
+		    bool prec)
 {
 	if (o->type == NOT_INIT)
 		return mode != CMP_EXACT || c->type == NOT_INIT;
@@ -104,6 +110,8 @@ static bool regsafe(const struct vreg *o, const struct vreg *c, struct idmap *m,
 		if (mode == CMP_EXACT)
 			return same_value(o, c) && check_scalar_ids(m, o->id, c->id) &&
 			       ((o->id & ID_ADD_CONST) ? o->off == c->off : true);
+		if (prec && !o->precise)
+			return true;
 		if (!range_within(o, c) || !tnum_in(o->var_off, c->var_off))
 			return false;
 		if (o->id && !check_scalar_ids(m, o->id, c->id))
@@ -139,7 +147,7 @@ static bool regsafe(const struct vreg *o, const struct vreg *c, struct idmap *m,
 }
 
 static bool slotsafe(const struct vslot *o, const struct vslot *c, struct idmap *m,
-		     enum cmp_mode mode)
+		     enum cmp_mode mode, bool prec)
 {
 	static const struct vslot invalid;
 	if (!c)
@@ -154,12 +162,14 @@ static bool slotsafe(const struct vslot *o, const struct vslot *c, struct idmap 
 				os++;
 			while (cs < V_SLOT && c->type[cs] == STACK_SPILL)
 				cs++;
-			if (os == cs && regsafe(&o->spilled, &c->spilled, m, mode))
+			if (os == cs && regsafe(&o->spilled, &c->spilled, m, mode, prec))
 				return true;
 		}
-		/* an unknown scalar spill says no more than plain bytes */
-		if (mode == CMP_EXACT || !(scalar_unknown(&o->spilled) || mode == CMP_SHAPE) ||
-		    o->spilled.type != SCALAR_VALUE)
+		/* an unknown (or imprecise) scalar spill says no more than
+		 * plain bytes */
+		bool any = scalar_unknown(&o->spilled) || mode == CMP_SHAPE ||
+			   (prec && mode == CMP_RANGE && !o->spilled.precise);
+		if (mode == CMP_EXACT || !any || o->spilled.type != SCALAR_VALUE)
 			return false;
 		if (is_spilled_reg(c) && c->spilled.type != SCALAR_VALUE)
 			return mode == CMP_SHAPE ? false : true;
@@ -212,6 +222,9 @@ static uint16_t live_mask(const struct venv *env, const struct vstate *st, int f
 	return live | (1u << 10);
 }
 
+/* use_live: old's liveness and precision marks are final (it has no
+ * running path below it): slots it never read and imprecise scalars are
+ * not compared */
 static bool states_equal(struct venv *env, const struct vstate *old, const struct vstate *cur,
 			 int insn_idx, enum cmp_mode mode, bool use_live)
 {
@@ -239,14 +252,14 @@ static bool states_equal(struct venv *env, const struct vstate *old, const struc
 		for (int r = 0; r < V_REGS; r++) {
 			if (!(live & (1u << r)))
 				continue;
-			if (!regsafe(&of->regs[r], &cf->regs[r], &m, mode))
+			if (!regsafe(&of->regs[r], &cf->regs[r], &m, mode, use_live))
 				return false;
 		}
 		for (int s = 0; s < of->slot_cnt; s++) {
 			const struct vslot *os = &of->stack[s];
 			if (use_live && mode == CMP_RANGE && !(os->live & LIVE_READ))
 				continue;
-			if (!slotsafe(os, s < cf->slot_cnt ? &cf->stack[s] : NULL, &m, mode))
+			if (!slotsafe(os, s < cf->slot_cnt ? &cf->stack[s] : NULL, &m, mode, use_live))
 				return false;
 		}
 		if (mode != CMP_RANGE) {
@@ -338,6 +351,34 @@ static void clear_live(struct vstate *st)
 	}
 }
 
+/* Take *pp out of its list.  A state no path below runs any more is never
+ * looked at again (nothing walks up a finished chain): it is recycled.  One
+ * still running stays alive for its paths' parent chains, in the graveyard
+ * slot explored[insn_cnt], until the end. */
+static void drop_explored(struct venv *env, struct vexplored **pp)
+{
+	struct vexplored *e = *pp;
+	*pp = e->next;
+	if (env->cur_states)
+		env->cur_states--;
+	if (!e->st->branches) {
+		state_put(env, e->st);
+		free(e);
+		return;
+	}
+	e->next = env->explored[env->insn_cnt];
+	env->explored[env->insn_cnt] = e;
+}
+
+/* the current path arrived at insn_idx: into its history unless it fell
+ * through (before a pruned path's precision is walked back) */
+static int arrive(struct venv *env, int insn_idx)
+{
+	if (env->prev_insn_idx < 0 || env->prev_insn_idx == natural_pred(env, insn_idx))
+		return 0;
+	return hist_push(env, 0, 0);
+}
+
 int prune_visit(struct venv *env, int insn_idx)
 {
 	struct vinsn_aux *aux = &env->aux[insn_idx];
@@ -345,7 +386,10 @@ int prune_visit(struct venv *env, int insn_idx)
 	if (!aux->prune_point)
 		return 0;
 	bool loop_head = aux->force_checkpoint || aux->iter_next;
-	bool add = loop_head || (env->jmps_processed - env->prev_jmps_processed >= 2 &&
+	/* a path's history must not grow without bound (it is copied at
+	 * every branch): past 40 entries a checkpoint is due, as the kernel's */
+	bool force = aux->force_checkpoint || cur->hist_cnt > 40;
+	bool add = force || loop_head || (env->jmps_processed - env->prev_jmps_processed >= 2 &&
 				 env->insn_processed - env->prev_insn_processed >= 8);
 	uint32_t n = 0;
 	struct vexplored **pp = &env->explored[insn_idx];
@@ -354,10 +398,19 @@ int prune_visit(struct venv *env, int insn_idx)
 		struct vexplored *e = *pp;
 		bool hit = false;
 		n++;
+		if (e->st->no_prune && !e->st->branches) {
+			drop_explored(env, pp);	/* it never prunes */
+			continue;
+		}
 		if (e->st->branches) {
 			if (loop_head) {
 				if (states_equal(env, e->st, cur, insn_idx, CMP_RANGE, false)) {
 					hit = true;
+					int err = arrive(env, insn_idx);
+					if (!err)
+						err = precise_loop_hit(env, e->st);
+					if (err)
+						return err;
 				} else if (!widened &&
 					   states_equal(env, e->st, cur, insn_idx, CMP_SHAPE, false)) {
 					widen(cur, e->st);
@@ -369,12 +422,17 @@ int prune_visit(struct venv *env, int insn_idx)
 			}
 			/* a loop: add states only now and then, every iteration
 			 * differs from the others */
-			if (!hit && !aux->force_checkpoint &&
+			if (!hit && !force &&
 			    env->jmps_processed - env->prev_jmps_processed < 20 &&
 			    env->insn_processed - env->prev_insn_processed < 100)
 				add = false;
 		} else if (states_equal(env, e->st, cur, insn_idx, CMP_RANGE, true)) {
 			propagate_live(env, e->st);
+			int err = arrive(env, insn_idx);
+			if (!err)
+				err = propagate_precision(env, e->st);
+			if (err)
+				return err;
 			hit = true;
 		}
 		if (hit) {
@@ -387,11 +445,7 @@ int prune_visit(struct venv *env, int insn_idx)
 		 * for the parent chains until the end) */
 		uint32_t k = loop_head && e->st->branches ? 64 : 3;
 		if (e->miss > e->hit * k + k) {
-			*pp = e->next;
-			e->next = env->explored[env->insn_cnt];	/* graveyard slot */
-			env->explored[env->insn_cnt] = e;
-			if (env->cur_states)
-				env->cur_states--;
+			drop_explored(env, pp);
 			continue;
 		}
 		pp = &e->next;
@@ -401,13 +455,17 @@ int prune_visit(struct venv *env, int insn_idx)
 	struct vexplored *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->st = state_dup(cur);
+	clear_precise(cur);	/* the checkpoint's marks come from below it */
+	e->st = state_get(env, cur);
 	if (!e->st) {
 		free(e);
 		return -ENOMEM;
 	}
 	e->st->branches = 1;
 	e->st->insn_idx = insn_idx;
+	e->st->last_insn_idx = env->prev_insn_idx;
+	cur->first_insn_idx = insn_idx;
+	cur->hist_cnt = 0;
 	e->next = env->explored[insn_idx];
 	env->explored[insn_idx] = e;
 	cur->parent = e->st;

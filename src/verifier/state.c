@@ -50,30 +50,36 @@ int frame_grow_stack(struct vframe *f, int slots)
 {
 	if (slots <= f->slot_cnt)
 		return 0;
-	struct vslot *n = realloc(f->stack, (size_t)slots * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	memset(n + f->slot_cnt, 0, (size_t)(slots - f->slot_cnt) * sizeof(*n));
+	if (slots > f->slot_cap) {
+		struct vslot *n = realloc(f->stack, (size_t)slots * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		f->stack = n;
+		f->slot_cap = slots;
+	}
+	memset(f->stack + f->slot_cnt, 0, (size_t)(slots - f->slot_cnt) * sizeof(*f->stack));
 	for (int i = f->slot_cnt; i < slots; i++)
-		reg_mark_not_init(&n[i].spilled);
-	f->stack = n;
+		reg_mark_not_init(&f->stack[i].spilled);
 	f->slot_cnt = slots;
 	return 0;
 }
 
+/* dst keeps its stack buffer when it is large enough */
 static int frame_copy(struct vframe *dst, const struct vframe *src)
 {
 	struct vslot *stack = dst->stack;
-	int cap = dst->slot_cnt;
+	int cap = dst->slot_cap;
 	*dst = *src;
 	dst->stack = stack;
-	dst->slot_cnt = cap;
-	if (cap != src->slot_cnt) {
-		struct vslot *n = realloc(dst->stack, (size_t)(src->slot_cnt ? src->slot_cnt : 1) *
-							  sizeof(*n));
-		if (!n)
+	dst->slot_cap = cap;
+	if (cap < src->slot_cnt) {
+		struct vslot *n = realloc(dst->stack, (size_t)src->slot_cnt * sizeof(*n));
+		if (!n) {
+			dst->slot_cnt = 0;
 			return -ENOMEM;
+		}
 		dst->stack = n;
+		dst->slot_cap = src->slot_cnt;
 	}
 	dst->slot_cnt = src->slot_cnt;
 	if (src->slot_cnt)
@@ -93,6 +99,7 @@ void state_free(struct vstate *st)
 	for (int i = 0; i < V_MAX_FRAMES; i++)
 		frame_free(st->frame[i]);
 	free(st->refs);
+	free(st->hist);
 	free(st);
 }
 
@@ -133,7 +140,55 @@ int state_copy(struct vstate *dst, const struct vstate *src)
 	dst->may_goto_depth = src->may_goto_depth;
 	dst->dfs_depth = src->dfs_depth;
 	dst->in_loop = src->in_loop;
+	if (dst->hist_cap < src->hist_cnt) {
+		struct vhist *h = realloc(dst->hist, (size_t)src->hist_cnt * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		dst->hist = h;
+		dst->hist_cap = src->hist_cnt;
+	}
+	if (src->hist_cnt)
+		memcpy(dst->hist, src->hist, (size_t)src->hist_cnt * sizeof(*dst->hist));
+	dst->hist_cnt = src->hist_cnt;
+	dst->first_insn_idx = src->first_insn_idx;
+	dst->last_insn_idx = src->last_insn_idx;
 	return 0;
+}
+
+/* Paths fork and end by the hundred thousand on a large program: their
+ * states (with their frames, stacks and histories) are recycled through a
+ * free list instead of going back to malloc. */
+struct vstate *state_get(struct venv *env, const struct vstate *src)
+{
+	struct vstate *st = env->state_pool;
+	if (!st)
+		return state_dup(src);
+	env->state_pool = st->parent;
+	st->parent = NULL;
+	st->no_prune = false;
+	st->all_precise = false;
+	if (state_copy(st, src)) {
+		state_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void state_put(struct venv *env, struct vstate *st)
+{
+	if (!st)
+		return;
+	st->parent = env->state_pool;
+	env->state_pool = st;
+}
+
+void state_pool_free(struct venv *env)
+{
+	while (env->state_pool) {
+		struct vstate *st = env->state_pool;
+		env->state_pool = st->parent;
+		state_free(st);
+	}
 }
 
 struct vstate *state_dup(const struct vstate *src)

@@ -85,13 +85,14 @@ static int pop_path(struct venv *env)
 		return 1;
 	env->head = e->next;
 	env->stack_size--;
-	state_free(env->cur);
+	state_put(env, env->cur);
 	env->cur = e->st;
 	env->prev_insn_idx = e->prev_insn_idx;
 	env->insn_idx = e->insn_idx;
 	if (env->log.level == 1)
 		vlog_reset(&env->log, e->log_pos);
-	free(e);
+	e->next = env->elem_pool;
+	env->elem_pool = e;
 	if (env->log.level) {
 		verbose(env, "from %d to %d:", env->prev_insn_idx, env->insn_idx);
 		print_state(env, cur_frame(env), true);
@@ -114,6 +115,7 @@ static int do_check(struct venv *env)
 				(unsigned long long)env->insn_processed);
 			return -E2BIG;
 		}
+		env->cur_hist = -1;
 		err = prune_visit(env, idx);
 		if (err < 0)
 			return err;
@@ -124,6 +126,11 @@ static int do_check(struct venv *env)
 				return 0;
 			continue;
 		}
+		/* reached other than by falling through: the path's history
+		 * keeps how (precise.c walks it back) */
+		if (env->prev_insn_idx >= 0 && env->prev_insn_idx != natural_pred(env, idx) &&
+		    (err = hist_push(env, 0, 0)))
+			return err;
 		if (env->log.level >= 2) {
 			verbose(env, "%d:", idx);
 			print_state(env, cur_frame(env), true);
@@ -226,6 +233,12 @@ static void free_paths(struct venv *env)
 	}
 	state_free(env->cur);
 	env->cur = NULL;
+	state_pool_free(env);
+	while (env->elem_pool) {
+		struct vstack_elem *e = env->elem_pool;
+		env->elem_pool = e->next;
+		free(e);
+	}
 }
 
 static uint64_t now_ns(void)
@@ -263,6 +276,8 @@ static int verify(struct venv *env)
 	env->cur->frame[0] = frame_new(0, -1, 0);
 	if (!env->cur->frame[0])
 		return -ENOMEM;
+	env->prev_insn_idx = -1;
+	env->cur_hist = -1;
 	struct vreg *r1 = &env->cur->frame[0]->regs[1];
 	reg_mark_known(r1, 0);
 	r1->type = PTR_TO_CTX;

@@ -12,6 +12,7 @@
  *   check_helper.c helper, kfunc and bpf-to-bpf calls, callbacks, exits
  *   check_insn.c   ALU, jumps and branch refinement, lddw, ld_abs
  *   prune.c        explored states, equivalence, liveness
+ *   precise.c      precision tracking: which scalars' values decide safety
  *   log.c          the kernel-compatible log
  *   verifier.c     the main loop and bpfvm_prog_verify()
  * Nothing here does I/O: the log is a buffer the caller owns.
@@ -135,6 +136,7 @@ struct vframe {
 	struct vreg regs[V_REGS];
 	struct vslot *stack;	/* slot i: bytes [-(i+1)*8, -i*8) of this frame */
 	int slot_cnt;
+	int slot_cap;		/* slots allocated */
 	int callsite;		/* the call instruction; -1 for the main frame */
 	int frameno;
 	int subprog;
@@ -157,9 +159,25 @@ struct vref {
 	uint8_t frameno;
 };
 
+/* One entry of a state's path history (the kernel's jmp_history): recorded
+ * for an instruction reached other than by falling through (idx, prev_idx),
+ * a stack spill or fill (flags: slot), and a conditional jump on linked
+ * scalars (linked: the registers and slots that shared the range).  Enough
+ * to walk the path back for precision tracking (precise.c). */
 struct vhist {
-	int idx, prev_idx;
+	int32_t idx, prev_idx;
+	uint32_t flags;		/* HIST_STACK | frameno << 1 | spi << 4 */
+	uint64_t linked;	/* LINKED_* packing, 0: none */
 };
+
+enum {
+	HIST_STACK = 1u << 0,	/* a spill or fill of slot (frameno, spi) */
+	HIST_CB_EXIT = 1u << 10,	/* the exit of a callback */
+};
+#define HIST_STACK_FLAGS(frameno, spi) (HIST_STACK | (uint32_t)(frameno) << 1 | (uint32_t)(spi) << 4)
+#define HIST_FRAMENO(f) (((f) >> 1) & 7)
+#define HIST_SPI(f) (((f) >> 4) & 63)
+#define LINKED_MAX 6		/* the kernel's LINKED_REGS_MAX */
 
 struct vstate {
 	struct vframe *frame[V_MAX_FRAMES];
@@ -175,6 +193,13 @@ struct vstate {
 	uint32_t may_goto_depth;
 	uint32_t dfs_depth;
 	bool in_loop;		/* looping by iterators / callbacks (pruning rules) */
+	/* precision tracking: the path since the parent checkpoint */
+	struct vhist *hist;
+	uint32_t hist_cnt, hist_cap;
+	int first_insn_idx;	/* the first instruction of that path */
+	int last_insn_idx;	/* checkpoints: the instruction before insn_idx */
+	bool no_prune;		/* checkpoint inside a loop cut at its head: never prunes */
+	bool all_precise;	/* loop head: every scalar marked precise and read */
 };
 
 /* one pending path: the state before insn_idx */
@@ -256,6 +281,10 @@ struct venv {
 	uint64_t jmps_processed, prev_jmps_processed, prev_insn_processed;
 	uint32_t mark_read;
 
+	int cur_hist;			/* history entry of this instruction, -1: none */
+	struct vstate *state_pool;	/* recycled states (state.c) */
+	struct vstack_elem *elem_pool;	/* recycled pending-path entries */
+
 	struct vlog log;
 	const struct vm_line *prev_line;
 	uint16_t scratched_regs;	/* for the level-1 state after an insn */
@@ -298,6 +327,10 @@ struct vstate *state_new(void);
 void state_free(struct vstate *st);
 int state_copy(struct vstate *dst, const struct vstate *src);
 struct vstate *state_dup(const struct vstate *src);
+/* a copy of src in a recycled state; state_put() recycles one */
+struct vstate *state_get(struct venv *env, const struct vstate *src);
+void state_put(struct venv *env, struct vstate *st);
+void state_pool_free(struct venv *env);
 struct vframe *frame_new(int frameno, int callsite, int subprog);
 void frame_free(struct vframe *f);
 int frame_grow_stack(struct vframe *f, int slots);
@@ -407,6 +440,27 @@ void mark_ptr_or_null_regs(struct venv *env, struct vstate *st, uint32_t id, boo
 void sync_linked_regs(struct venv *env, struct vstate *st, const struct vreg *known);
 int check_reg_arg_write(struct venv *env, int regno);
 void mark_reg_written(struct venv *env, int regno);
+
+/* ----------------------------------------------------------- precise.c -- */
+
+/* record this instruction in the current path's history (merged with an
+ * entry already made for it) */
+int hist_push(struct venv *env, uint32_t flags, uint64_t linked);
+/* the instruction that falls through into idx (idx - 1 or, after an lddw,
+ * idx - 2) */
+int natural_pred(const struct venv *env, int idx);
+/* the value of a register / spilled slot before the current instruction
+ * decides safety: mark it precise back through the path's checkpoints */
+int mark_precise_reg(struct venv *env, int regno);
+int mark_precise_slot(struct venv *env, int frameno, int spi);
+/* a pruned state relied on old's precise scalars: mark them in cur's path */
+int propagate_precision(struct venv *env, const struct vstate *old);
+/* old: loop head still being explored that covered the current state */
+int precise_loop_hit(struct venv *env, struct vstate *old);
+/* forget inherited marks (a new checkpoint starts with none) */
+void clear_precise(struct vstate *st);
+/* at a conditional jump: the scalars linked to dst/src go into the history */
+int hist_push_linked(struct venv *env, const struct vreg *a, const struct vreg *b);
 
 /* ------------------------------------------------------------ prune.c -- */
 

@@ -18,7 +18,12 @@
  * Build (from the repository root, after `make`):
  *   cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude -Isrc \
  *      -o build/tests/vkdiff tests/vkdiff/vkdiff.c build/libbpfvm.a -lpthread -lm
- * Run:  build/tests/vkdiff [--count N] [--seed S] [--show-fr N] [-v]
+ * Run:  build/tests/vkdiff [--count N] [--seed S] [--show-fr N] [--logs] [--only PS] [-v]
+ *   --show-fr N  print the first N programs the kernel accepts and bpfvm
+ *                rejects (false rejects)
+ *   --logs       with each program shown, the last lines of both logs
+ *   --only PS    generate and compare only the program of seed PS (as
+ *                printed: "seed 31000175"), whatever --count and --seed say
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -849,6 +854,30 @@ static void print_prog(const struct bpf_insn *in, int cnt)
 	free(t);
 }
 
+/* the last `lines` lines of a log, indented */
+static void print_tail(const char *who, const char *log, int lines)
+{
+	const char *p = log + strlen(log);
+	while (p > log && (p[-1] == '\n' || p[-1] == 0))
+		p--;
+	const char *end = p;
+	int cnt = 0;
+	while (p > log && cnt < lines) {
+		p--;
+		if (*p == '\n' && ++cnt == lines) {
+			p++;
+			break;
+		}
+	}
+	printf("  %s log (tail):\n", who);
+	for (const char *l = p; l < end;) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		int len = (int)((nl ? nl : end) - l);
+		printf("    | %.*s\n", len, l);
+		l = nl ? nl + 1 : end;
+	}
+}
+
 static void quiet_trace(void *ctx, int cpu, const char *msg, const char *line)
 {
 	(void)ctx, (void)cpu, (void)msg, (void)line;
@@ -858,7 +887,8 @@ int main(int argc, char **argv)
 {
 	long count = 20000;
 	uint64_t seed = 1;
-	int show_fr = 0, verbose = 0;
+	int show_fr = 0, verbose = 0, logs = 0;
+	long long only = -1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--count") && i + 1 < argc)
 			count = atol(argv[++i]);
@@ -868,6 +898,10 @@ int main(int argc, char **argv)
 			show_fr = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[i], "--logs"))
+			logs = 1;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = strtoll(argv[++i], NULL, 0);
 	}
 	for (int i = 0; i < NMAPS; i++) {
 		struct k_map_create a;
@@ -893,8 +927,10 @@ int main(int argc, char **argv)
 	long tab[2][2] = { { 0, 0 }, { 0, 0 } };	/* [kernel][bpfvm] */
 	long ran = 0, faults = 0, types[2][2][2] = { { { 0 } } };
 	int fa_shown = 0;
+	if (only >= 0)
+		count = 1;
 	for (long it = 0; it < count; it++) {
-		uint64_t ps = seed * 1000003ull + (uint64_t)it;
+		uint64_t ps = only >= 0 ? (uint64_t)only : seed * 1000003ull + (uint64_t)it;
 		rs = ps * 0x9e3779b97f4a7c15ull | 1;
 		for (int w = 0; w < 4; w++)
 			rnd();
@@ -925,6 +961,10 @@ int main(int argc, char **argv)
 				show_fr--;
 				printf("\n--- false reject (seed %llu, type %d): %s\n", (unsigned long long)ps, ptype, m);
 				print_prog(prog, n);
+				if (logs) {
+					print_tail("bpfvm", vlog, 12);
+					print_tail("kernel", klog, 4);
+				}
 			}
 		} else if (!k && !v) {
 			msg_of(klog, m, sizeof(m));
