@@ -98,6 +98,8 @@ enum { F7_TEST = 0, F7_NEG = 3, F7_DIV = 6, F7_IDIV = 7 };
 #define OFF_UNKNOWN UINT32_MAX
 #define FN_ADDR(f) ((uint64_t)(uintptr_t)(f))	/* a C function's address, for movabs */
 #define MAX_PASSES 24		/* then every jump becomes rel32 */
+#include <stdlib.h>
+#define LOOP_ALIGN (getenv("JIT_ALIGN") ? (size_t)atoi(getenv("JIT_ALIGN")) : 16)
 
 /* ---------------------------------------------------------------- state */
 
@@ -124,6 +126,9 @@ enum label { L_EPILOGUE, L_ABORT, L_STOP, L_MEMFAULT, L_ALIGN, L_BUDGET, L_DEEP,
 
 enum { FL_NONE, FL_ARITH, FL_LOGIC };	/* what the flags say about flags_reg */
 
+/* what jumps to an instruction */
+enum { JUMP_IN = 1, JUMP_IN_LOOP = 2 };
+
 struct jctx {
 	const struct bpfvm_prog *prog;
 	const struct jit_plan *plan;
@@ -146,6 +151,7 @@ struct jctx {
 	bool in_cold;		/* emitting after the body: its offsets are final */
 	bool standalone;	/* emitting a callx entry: no assumptions, no fusion */
 	uint8_t *dep;		/* per insn: body code relies on earlier insns */
+	uint8_t *jump_in;	/* per insn: JUMP_IN* */
 	uint16_t zext;		/* bit r: upper half of eBPF register r known zero */
 	int8_t flags_reg;	/* eBPF register the flags describe, or -1 */
 	uint8_t flags_kind;
@@ -209,6 +215,29 @@ static void emit_opc(struct jctx *c, uint32_t opc)
 	emit1(c, (uint8_t)opc);
 }
 
+/* n bytes of no-operation in as few instructions as the recommended
+ * long nops (0f 1f /0) allow */
+static void emit_nops(struct jctx *c, size_t n)
+{
+	static const uint8_t nop[9][9] = {
+		{ 0x90 },
+		{ 0x66, 0x90 },
+		{ 0x0f, 0x1f, 0x00 },
+		{ 0x0f, 0x1f, 0x40, 0x00 },
+		{ 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+		{ 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	};
+	while (n) {
+		size_t k = n < 9 ? n : 9;
+		for (size_t i = 0; i < k; i++)
+			emit1(c, nop[k - 1][i]);
+		n -= k;
+	}
+}
+
 /* ------------------------------------------------------------- encoders */
 
 static bool is_byte_reg_needing_rex(int r)
@@ -216,13 +245,21 @@ static bool is_byte_reg_needing_rex(int r)
 	return r >= RSP && r <= RDI; /* spl bpl sil dil, which are ah ch dh bh without REX */
 }
 
-/* REX 0100WRXB when needed: 64-bit operand (W), an extended ModRM.reg (R) or
- * ModRM.rm/base (B), or a byte access to spl/bpl/sil/dil */
-static void emit_rex(struct jctx *c, bool w, int reg, int rm, bool byte)
+#define NO_INDEX (-1)	/* a memory operand without an index register */
+
+/* REX 0100WRXB when needed: 64-bit operand (W), an extended ModRM.reg (R),
+ * SIB.index (X) or ModRM.rm/base (B), or a byte access to spl/bpl/sil/dil */
+static void emit_rexx(struct jctx *c, bool w, int reg, int index, int rm, bool byte)
 {
-	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | (reg & 8 ? 4 : 0) | (rm & 8 ? 1 : 0));
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | (reg & 8 ? 4 : 0) |
+				(index != NO_INDEX && (index & 8) ? 2 : 0) | (rm & 8 ? 1 : 0));
 	if (rex != 0x40 || (byte && (is_byte_reg_needing_rex(reg) || is_byte_reg_needing_rex(rm))))
 		emit1(c, rex);
+}
+
+static void emit_rex(struct jctx *c, bool w, int reg, int rm, bool byte)
+{
+	emit_rexx(c, w, reg, NO_INDEX, rm, byte);
 }
 
 /* ModRM for register-direct operands */
@@ -231,14 +268,19 @@ static void emit_modrm_reg(struct jctx *c, int reg, int rm)
 	emit1(c, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
 }
 
-/* ModRM (+SIB, +disp) for [base + disp]: rsp/r12 as base need a SIB byte,
- * rbp/r13 have no disp-less form */
-static void emit_modrm_mem(struct jctx *c, int reg, int base, int32_t disp)
+/* ModRM (+SIB, +disp) for [base + index + disp] (index NO_INDEX: none;
+ * never rsp): rsp/r12 as base need a SIB byte, rbp/r13 have no disp-less form */
+static void emit_modrm_memx(struct jctx *c, int reg, int base, int index, int32_t disp)
 {
 	int mod = disp == 0 && (base & 7) != RBP ? 0 : disp >= -128 && disp <= 127 ? 1 : 2;
-	emit1(c, (uint8_t)(mod << 6 | (reg & 7) << 3 | (base & 7)));
-	if ((base & 7) == RSP)
-		emit1(c, 0x24); /* SIB: no index, base */
+	if (index != NO_INDEX) {
+		emit1(c, (uint8_t)(mod << 6 | (reg & 7) << 3 | RSP));	/* ModRM: a SIB follows */
+		emit1(c, (uint8_t)((index & 7) << 3 | (base & 7)));	/* SIB: scale 1 */
+	} else {
+		emit1(c, (uint8_t)(mod << 6 | (reg & 7) << 3 | (base & 7)));
+		if ((base & 7) == RSP)
+			emit1(c, 0x24); /* SIB: no index, base */
+	}
 	if (mod == 1)
 		emit1(c, (uint8_t)(int8_t)disp);
 	else if (mod == 2)
@@ -255,15 +297,22 @@ static void emit_rr(struct jctx *c, uint8_t pfx, bool w, uint32_t opc, int reg, 
 	emit_modrm_reg(c, reg, rm);
 }
 
+/* [pfx] [REX] opc ModRM [base + index + disp]; reg may be a /digit */
+static void emit_rmx(struct jctx *c, uint8_t pfx, bool w, uint32_t opc, int reg, int base,
+		     int index, int32_t disp, bool byte)
+{
+	if (pfx)
+		emit1(c, pfx);
+	emit_rexx(c, w, reg, index, base, byte);
+	emit_opc(c, opc);
+	emit_modrm_memx(c, reg, base, index, disp);
+}
+
 /* [pfx] [REX] opc ModRM [base + disp]; reg may be a /digit */
 static void emit_rm(struct jctx *c, uint8_t pfx, bool w, uint32_t opc, int reg, int base,
 		    int32_t disp, bool byte)
 {
-	if (pfx)
-		emit1(c, pfx);
-	emit_rex(c, w, reg, base, byte);
-	emit_opc(c, opc);
-	emit_modrm_mem(c, reg, base, disp);
+	emit_rmx(c, pfx, w, opc, reg, base, NO_INDEX, disp, byte);
 }
 
 /* ------------------------------------------------- instruction forms */
@@ -430,43 +479,78 @@ static void emit_rol16_8(struct jctx *c, int r)
 	emit1(c, 8);
 }
 
+/* lea dst, [base + index + disp] */
+static void emit_leax(struct jctx *c, bool w, int dst, int base, int index, int32_t disp)
+{
+	emit_rmx(c, 0, w, 0x8d, dst, base, index, disp, false);
+}
+
 /* lea dst, [base + disp] */
 static void emit_lea(struct jctx *c, bool w, int dst, int base, int32_t disp)
 {
-	emit_rm(c, 0, w, 0x8d, dst, base, disp, false);
+	emit_leax(c, w, dst, base, NO_INDEX, disp);
 }
 
-/* mov dst, size [base + disp]: movzx for 1 and 2 bytes, movsx when sign */
+/* mov dst, size [base + index + disp]: movzx for 1 and 2 bytes, movsx when sign */
+static void emit_loadx(struct jctx *c, int size, bool sign, int dst, int base, int index,
+		       int32_t disp)
+{
+	switch (size) {
+	case 1: emit_rmx(c, 0, sign, sign ? 0x0fbe : 0x0fb6, dst, base, index, disp, false); break;
+	case 2: emit_rmx(c, 0, sign, sign ? 0x0fbf : 0x0fb7, dst, base, index, disp, false); break;
+	case 4: emit_rmx(c, 0, sign, sign ? 0x63 : 0x8b, dst, base, index, disp, false); break;
+	default: emit_rmx(c, 0, true, 0x8b, dst, base, index, disp, false); break;
+	}
+}
+
 static void emit_load(struct jctx *c, int size, bool sign, int dst, int base, int32_t disp)
 {
+	emit_loadx(c, size, sign, dst, base, NO_INDEX, disp);
+}
+
+/* mov size [base + index + disp], src */
+static void emit_storex(struct jctx *c, int size, int base, int index, int32_t disp, int src)
+{
 	switch (size) {
-	case 1: emit_rm(c, 0, sign, sign ? 0x0fbe : 0x0fb6, dst, base, disp, false); break;
-	case 2: emit_rm(c, 0, sign, sign ? 0x0fbf : 0x0fb7, dst, base, disp, false); break;
-	case 4: emit_rm(c, 0, sign, sign ? 0x63 : 0x8b, dst, base, disp, false); break;
-	default: emit_rm(c, 0, true, 0x8b, dst, base, disp, false); break;
+	case 1: emit_rmx(c, 0, false, 0x88, src, base, index, disp, true); break;
+	case 2: emit_rmx(c, 0x66, false, 0x89, src, base, index, disp, false); break;
+	case 4: emit_rmx(c, 0, false, 0x89, src, base, index, disp, false); break;
+	default: emit_rmx(c, 0, true, 0x89, src, base, index, disp, false); break;
 	}
 }
 
-/* mov size [base + disp], src */
 static void emit_store(struct jctx *c, int size, int base, int32_t disp, int src)
 {
+	emit_storex(c, size, base, NO_INDEX, disp, src);
+}
+
+/* mov size [base + index + disp], imm   (qword: sign-extended imm32) */
+static void emit_store_immx(struct jctx *c, int size, int base, int index, int32_t disp,
+			    int32_t imm)
+{
 	switch (size) {
-	case 1: emit_rm(c, 0, false, 0x88, src, base, disp, true); break;
-	case 2: emit_rm(c, 0x66, false, 0x89, src, base, disp, false); break;
-	case 4: emit_rm(c, 0, false, 0x89, src, base, disp, false); break;
-	default: emit_rm(c, 0, true, 0x89, src, base, disp, false); break;
+	case 1:
+		emit_rmx(c, 0, false, 0xc6, 0, base, index, disp, false);
+		emit1(c, (uint8_t)imm);
+		break;
+	case 2:
+		emit_rmx(c, 0x66, false, 0xc7, 0, base, index, disp, false);
+		emit2(c, (uint16_t)imm);
+		break;
+	case 4:
+		emit_rmx(c, 0, false, 0xc7, 0, base, index, disp, false);
+		emit4(c, (uint32_t)imm);
+		break;
+	default:
+		emit_rmx(c, 0, true, 0xc7, 0, base, index, disp, false);
+		emit4(c, (uint32_t)imm);
+		break;
 	}
 }
 
-/* mov size [base + disp], imm   (qword: sign-extended imm32) */
 static void emit_store_imm(struct jctx *c, int size, int base, int32_t disp, int32_t imm)
 {
-	switch (size) {
-	case 1: emit_rm(c, 0, false, 0xc6, 0, base, disp, false); emit1(c, (uint8_t)imm); break;
-	case 2: emit_rm(c, 0x66, false, 0xc7, 0, base, disp, false); emit2(c, (uint16_t)imm); break;
-	case 4: emit_rm(c, 0, false, 0xc7, 0, base, disp, false); emit4(c, (uint32_t)imm); break;
-	default: emit_rm(c, 0, true, 0xc7, 0, base, disp, false); emit4(c, (uint32_t)imm); break;
-	}
+	emit_store_immx(c, size, base, NO_INDEX, disp, imm);
 }
 
 /* push r ; pop r */
@@ -788,12 +872,134 @@ static enum bpf_op zext_pair(const struct jctx *c, size_t pc)
 	return (enum bpf_op)nx->op;
 }
 
-/* Is `r = s` (64-bit) at pc followed by `r += imm` in the same block? */
-static bool mov_add_pair(const struct jctx *c, size_t pc)
+/* Is eBPF register r dead after instruction pc: written before it is read
+ * in the rest of pc's basic block?  False when the block ends first (or an
+ * instruction other than a plain ALU op, load, store or lddw comes):
+ * unknown, so live. */
+static bool reg_dead_after(const struct jctx *c, size_t pc, unsigned int r)
 {
-	const struct vm_insn *in = &c->prog->code[pc];
-	return !c->standalone && pc + 1 < c->prog->insn_cnt && !c->plan->leader[pc + 1] &&
-	       in[1].op == OP_ADD64_IMM && in[1].dst == in->dst;
+	const struct vm_insn *code = c->prog->code;
+	size_t cnt = c->prog->insn_cnt;
+	for (size_t i = pc + 1; i < cnt && !c->plan->leader[i];) {
+		const struct vm_insn *in = &code[i];
+		const struct bpf_opinfo *o = &isa_ops[in->op];
+		bool mov = BPF_OP(o->code) == BPF_MOV;
+		switch (o->fmt) {
+		case FMT_ALU_IMM:
+			if (in->dst == r)
+				return mov;
+			break;
+		case FMT_ALU_REG:
+			if (in->src == r)
+				return false;
+			if (in->dst == r)
+				return mov;
+			break;
+		case FMT_NEG: case FMT_END: case FMT_ST:
+			if (in->dst == r)
+				return false;
+			break;
+		case FMT_LDX:
+			if (in->src == r)
+				return false;
+			if (in->dst == r)
+				return true;
+			break;
+		case FMT_STX:
+			if (in->dst == r || in->src == r)
+				return false;
+			break;
+		case FMT_LDDW:
+			if (in->dst == r)
+				return true;
+			i += 2;
+			continue;
+		default:
+			return false;
+		}
+		i++;
+	}
+	return false;
+}
+
+/* Does instruction pc + k (k > 0) follow pc in the same basic block? */
+static bool same_block(const struct jctx *c, size_t pc, size_t k)
+{
+	for (size_t i = pc + 1; i <= pc + k; i++)
+		if (i >= c->prog->insn_cnt || c->plan->leader[i])
+			return false;
+	return true;
+}
+
+/* The access at pc + 2 after `t = a; t += b|k` at pc, when it can take
+ * [a + b + k + off] as its address (verified code only: no guard wants t):
+ * a load from t into t or into another register with t dead afterwards, a
+ * store to t with t dead afterwards.  *disp is k + off. */
+static bool fuse_access(const struct jctx *c, size_t pc, int64_t k, int32_t *disp)
+{
+	const struct vm_insn *in = &c->prog->code[pc], *acc = in + 2;
+	unsigned int t = in->dst;
+	if (c->checked || in->op != OP_MOV64_REG || !same_block(c, pc, 2))
+		return false;
+	int64_t d = k + acc->off;
+	if (d < INT32_MIN || d > INT32_MAX)
+		return false;
+	*disp = (int32_t)d;
+	switch (isa_ops[acc->op].fmt) {
+	case FMT_LDX:
+		return acc->src == t && (acc->dst == t || reg_dead_after(c, pc + 2, t));
+	case FMT_STX:
+		return acc->dst == t && acc->src != t && reg_dead_after(c, pc + 2, t);
+	case FMT_ST:
+		return acc->dst == t && reg_dead_after(c, pc + 2, t);
+	default:
+		return false;
+	}
+}
+
+/* `t = a; t += b|k` (mov and add of one width, one block; t != b): one lea,
+ * or, when the next instruction accesses memory at t (fuse_access), that
+ * access at [a + b + k + off].  Returns the slots consumed, 0 when the
+ * pattern is not at pc. */
+static size_t gen_mov_add(struct jctx *c, size_t pc, const struct vm_insn *in)
+{
+	const struct vm_insn *add = in + 1, *acc = in + 2;
+	bool w = in->op == OP_MOV64_REG;
+	if (c->standalone || (!w && in->op != OP_MOV32_REG) || !same_block(c, pc, 1) ||
+	    add->dst != in->dst)
+		return 0;
+	bool x = add->op == (w ? OP_ADD64_REG : OP_ADD32_REG);
+	if ((!x && add->op != (w ? OP_ADD64_IMM : OP_ADD32_IMM)) || (x && add->src == in->dst))
+		return 0;
+	int t = reg_map[in->dst], a = reg_map[in->src], b = x ? reg_map[add->src] : NO_INDEX;
+	int64_t k = x ? 0 : (int64_t)add->imm;
+	int32_t disp;
+	c->dep[pc + 1] = 1;
+	if (!fuse_access(c, pc, k, &disp)) {
+		emit_leax(c, w, t, a, b, (int32_t)k);		/* lea t, [a + b + k] */
+		zext_set(c, in->dst, !w);
+		return 2;
+	}
+	int size = (int)isa_access_size((enum bpf_op)acc->op);
+	c->dep[pc + 2] = 1;
+	switch (isa_ops[acc->op].fmt) {
+	case FMT_LDX: {
+		bool sign = BPF_MODE(isa_ops[acc->op].code) == BPF_MEMSX;
+		emit_loadx(c, size, sign, reg_map[acc->dst], a, b, disp);	/* mov d, [a + b + disp] */
+		zext_set(c, in->dst, false);
+		zext_set(c, acc->dst, !sign && size < 8);
+		break;
+	}
+	case FMT_STX:
+		emit_storex(c, size, a, b, disp, reg_map[acc->src]);	/* mov [a + b + disp], s */
+		zext_set(c, in->dst, false);
+		break;
+	default:
+		emit_store_immx(c, size, a, b, disp, (int32_t)acc->imm);	/* mov [a + b + disp], imm */
+		zext_set(c, in->dst, false);
+		break;
+	}
+	return 3;
 }
 
 /* ALU and ALU64 classes; returns the instruction slots consumed */
@@ -876,13 +1082,9 @@ static size_t gen_alu(struct jctx *c, size_t pc, const struct vm_insn *in, enum 
 				emit_mov_imm32(c, d, (uint32_t)imm);	/* mov d32, imm */
 			}
 		} else if (in->off == 0) {
-			if (w && d != s && mov_add_pair(c, pc)) {
-				/* r = s; r += k (pointer arithmetic): one lea */
-				emit_lea(c, true, d, s, (int32_t)in[1].imm);	/* lea d, [s + k] */
-				c->dep[pc + 1] = 1;
-				zext_set(c, bd, false);
-				return 2;
-			}
+			size_t fused = gen_mov_add(c, pc, in);
+			if (fused)
+				return fused;
 			if (w) {
 				if (d != s)
 					emit_mov(c, true, d, s);	/* mov d, s */
@@ -954,19 +1156,92 @@ static int jump_cc(uint8_t bpf_op)
 	}
 }
 
+/* Is the conditional jump at pc one over a `ja` (`if cond goto +1; goto L`)
+ * that nothing else jumps to?  Returns the ja's target, else SIZE_MAX.  The
+ * pair is one jump on the opposite condition: a loop's back edge is then one
+ * not-taken branch fewer per iteration. */
+static size_t jump_over_ja(const struct jctx *c, size_t pc, const struct vm_insn *in)
+{
+	const struct vm_insn *nx = in + 1;
+	if (c->standalone || in->off != 1 || pc + 2 >= c->prog->insn_cnt ||
+	    c->jump_in[pc + 1] || (nx->op != OP_JA && nx->op != OP_JA32))
+		return SIZE_MAX;
+	long t = (long)pc + 2 + nx->off;
+	return t == (long)pc + 2 ? SIZE_MAX : (size_t)t;
+}
+
+#define TAIL_MAX 6	/* instructions a jump's target block may have to be copied */
+
+/* The length of the block at t when it is short and ends in a conditional
+ * jump or an exit, with nothing but ALU ops, loads, stores and lddw before:
+ * a block an unconditional jump may copy (gen_tail_copy).  0 otherwise. */
+static size_t tail_len(const struct jctx *c, size_t t)
+{
+	const struct vm_insn *code = c->prog->code;
+	size_t cnt = c->prog->insn_cnt;
+	for (size_t i = t, k = 0; i < cnt && k < TAIL_MAX; k++) {
+		if (i > t && c->plan->leader[i])
+			return 0;
+		switch (isa_ops[code[i].op].fmt) {
+		case FMT_JMP_IMM: case FMT_JMP_REG: case FMT_EXIT:
+			return i + 1 - t;
+		case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END:
+		case FMT_LDX: case FMT_ST: case FMT_STX:
+			i++;
+			break;
+		case FMT_LDDW:
+			i += 2;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static size_t gen_insn(struct jctx *c, size_t pc);
+
+/* `ja t` in verified code, t a short block ending in a conditional jump or
+ * exit (tail_len): a copy of that block instead, then a jump to where it
+ * falls through.  A loop whose paths rejoin at a latch block (`i++; if i < n
+ * goto head`) then takes one jump per iteration, not two.  (Checked code
+ * charges the budget on entering a block: no copies there.)  Returns false
+ * when t does not qualify. */
+static bool gen_tail_copy(struct jctx *c, size_t t)
+{
+	size_t n = tail_len(c, t);
+	if (!n || c->checked || c->standalone)
+		return false;
+	c->standalone = true;	/* the copy assumes nothing and fuses nothing */
+	state_reset(c);
+	size_t i = t;
+	while (i < t + n && !c->err)
+		i += gen_insn(c, i);
+	c->standalone = false;
+	size_t next = t + n;
+	if (isa_ops[c->prog->code[next - 1].op].fmt == FMT_EXIT || next >= c->prog->insn_cnt)
+		return true;
+	const struct vm_insn *nx = &c->prog->code[next];
+	if (nx->op == OP_JA || nx->op == OP_JA32)
+		next = (size_t)((long)next + 1 + nx->off);	/* jump_over_ja may have eaten it */
+	emit_jmp(c, insn_target(c, next));			/* jmp fall-through */
+	return true;
+}
+
 /* conditional and unconditional jumps; prev_* are the flags the previous
- * instruction of the block left */
-static void gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum bpf_op op,
-		     int prev_reg, uint8_t prev_kind, bool prev_w)
+ * instruction of the block left.  Returns the instruction slots consumed. */
+static size_t gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum bpf_op op,
+		       int prev_reg, uint8_t prev_kind, bool prev_w)
 {
 	size_t t = (size_t)((long)pc + 1 + in->off);
 	if (op == OP_JA || op == OP_JA32) {
-		if (t != pc + 1)
+		if (t != pc + 1 && !gen_tail_copy(c, t))
 			emit_jmp(c, insn_target(c, t));		/* jmp target */
-		return;
+		return 1;
 	}
 	if (t == pc + 1)
-		return; /* both ways lead to the next instruction */
+		return 1; /* both ways lead to the next instruction */
+	size_t over = jump_over_ja(c, pc, in);
 	uint8_t code = isa_ops[op].code;
 	bool w = BPF_CLASS(code) == BPF_JMP, x = BPF_SRC(code) == BPF_X;
 	int d = reg_map[in->dst], s = reg_map[in->src], cc = jump_cc(BPF_OP(code));
@@ -975,7 +1250,7 @@ static void gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum b
 		if (x)
 			emit_alu(c, w, OPC_TEST, d, s);		/* test d, s */
 		else if (imm == 0)
-			return;					/* never taken */
+			return 1;				/* never taken */
 		else
 			emit_test_imm(c, w, d, imm);		/* test d, imm */
 	} else if (x) {
@@ -992,7 +1267,13 @@ static void gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum b
 	} else {
 		emit_alu_imm(c, w, EXT_CMP, d, imm);		/* cmp d, imm */
 	}
+	if (over != SIZE_MAX) {
+		c->dep[pc + 1] = 1;
+		emit_jcc(c, cc ^ 1, insn_target(c, over));	/* j!cc ja's target */
+		return 2;
+	}
 	emit_jcc(c, cc, insn_target(c, t));			/* jcc target */
+	return 1;
 }
 
 /* may_goto: jump when the run's may_goto budget is spent, else spend one */
@@ -1254,20 +1535,48 @@ static void gen_callx(struct jctx *c, size_t pc, const struct vm_insn *in)
 	bind32(c, j_done);						/* .done: */
 }
 
-/* Inlined bpf_map_lookup_elem on an ARRAY or PERCPU_ARRAY map (the kernel's
- * array_map_gen_lookup), in verified code only: when the same basic block
- * loads r1 with the map's address by lddw and nothing writes r1 before the
- * call, the value is found without calling the helper.  The helper's result
- * exactly: NULL for a key >= max_entries (PERCPU_ARRAY: or run.cpu >=
- * nr_cpus), else the element's storage. */
-static struct bpfvm_map *inline_lookup_map(struct jctx *c, size_t pc)
+/* Map helper calls in verified code, as the kernel's fixup_bpf_calls: when
+ * the same basic block loads r1 with a map's address by lddw and nothing
+ * writes r1 before the call, the map is known here.  A lookup in an ARRAY or
+ * PERCPU_ARRAY is inlined (the kernel's array_map_gen_lookup); other map
+ * operations call the map's own function directly (map_direct_fn), skipping
+ * the helper's dispatch and the run bookkeeping only callbacks and tail calls
+ * need. */
+
+/* The built-in map helpers a direct call replaces (a slot bound to one of
+ * them is that helper: an embedder's own helper has its own function);
+ * argc: the helper's r1..rN (the running CPU follows them). */
+static const struct {
+	bpfvm_helper_fn fn;
+	enum map_call call;
+	uint8_t argc;
+} map_helpers[] = {
+	{ helper_map_lookup_elem, MAP_CALL_LOOKUP, 2 },
+	{ helper_map_update_elem, MAP_CALL_UPDATE, 4 },
+	{ helper_map_delete_elem, MAP_CALL_DELETE, 2 },
+	{ helper_map_push_elem, MAP_CALL_PUSH, 3 },
+	{ helper_map_pop_elem, MAP_CALL_POP, 2 },
+	{ helper_map_peek_elem, MAP_CALL_PEEK, 2 },
+};
+
+/* The map_helpers row of the call at pc, or -1 (checked code, a callx entry,
+ * another helper). */
+static int map_helper_row(const struct jctx *c, size_t pc)
 {
 	const struct bpfvm_prog *prog = c->prog;
 	const struct vm_insn *call = &prog->code[pc];
-	if (c->checked || c->standalone || call->imm >= prog->helper_cnt ||
-	    prog->helpers[call->imm].id != 1 ||
-	    prog->helpers[call->imm].fn != helper_map_lookup_elem)
-		return NULL;
+	if (c->checked || c->standalone || call->imm >= prog->helper_cnt)
+		return -1;
+	for (size_t i = 0; i < sizeof(map_helpers) / sizeof(map_helpers[0]); i++)
+		if (prog->helpers[call->imm].fn == map_helpers[i].fn)
+			return (int)i;
+	return -1;
+}
+
+/* The map r1 holds at the call at pc (see above), or NULL. */
+static struct bpfvm_map *call_map(struct jctx *c, size_t pc)
+{
+	const struct bpfvm_prog *prog = c->prog;
 	for (size_t i = pc; i-- > 0;) {
 		if (c->plan->leader[i + 1])
 			return NULL;				/* a jump lands in between */
@@ -1300,9 +1609,14 @@ static struct bpfvm_map *inline_lookup_map(struct jctx *c, size_t pc)
 	return NULL;
 }
 
+/* The inlined ARRAY / PERCPU_ARRAY lookup: the helper's result exactly, NULL
+ * for a key >= max_entries (PERCPU_ARRAY: or run.cpu >= nr_cpus), else the
+ * element's storage. */
 static bool gen_inline_lookup(struct jctx *c, size_t pc)
 {
-	struct bpfvm_map *m = inline_lookup_map(c, pc);
+	int row = map_helper_row(c, pc);
+	bool lookup = row >= 0 && map_helpers[row].call == MAP_CALL_LOOKUP;
+	struct bpfvm_map *m = lookup ? call_map(c, pc) : NULL;
 	void *base;
 	uint32_t stride, max, ncpus;
 	if (!m || map_array_direct(m, &base, &stride, &max, &ncpus) || !stride || stride > INT32_MAX)
@@ -1337,10 +1651,26 @@ static bool gen_inline_lookup(struct jctx *c, size_t pc)
 	return true;
 }
 
+/* A direct call of the map's function for the helper at pc: r1..rN are its
+ * first arguments already, the run's CPU goes in the next one. */
+static bool gen_direct_map_call(struct jctx *c, size_t pc)
+{
+	int row = map_helper_row(c, pc);
+	struct bpfvm_map *m = row >= 0 ? call_map(c, pc) : NULL;
+	uintptr_t fn = m ? map_direct_fn(m, map_helpers[row].call) : 0;
+	if (!fn)
+		return false;
+	int cpu_reg = reg_map[map_helpers[row].argc + 1];
+	c->dep[pc] = 1;	/* a callx entry here cannot know r1: the helper, standalone */
+	emit_load(c, 4, false, cpu_reg, STK, RUN(cpu));			/* mov e(r3|r4|r5), [run.cpu] */
+	emit_call_abs(c, fn);						/* movabs rax, fn ; call rax */
+	return true;
+}
+
 /* --------------------------------------------------------- one insn */
 
 /* Emit instruction pc; returns how many slots it used (lddw and fused pairs: 2). */
-static size_t gen_insn(struct jctx *c, size_t pc)
+static size_t gen_insn_code(struct jctx *c, size_t pc)
 {
 	const struct vm_insn *in = &c->prog->code[pc];
 	reserve(c);
@@ -1354,8 +1684,7 @@ static size_t gen_insn(struct jctx *c, size_t pc)
 	case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END:
 		return gen_alu(c, pc, in, op);
 	case FMT_JA: case FMT_JA32: case FMT_JMP_IMM: case FMT_JMP_REG:
-		gen_jump(c, pc, in, op, prev_reg, prev_kind, prev_w);
-		return 1;
+		return gen_jump(c, pc, in, op, prev_reg, prev_kind, prev_w);
 	case FMT_MAY_GOTO:
 		gen_may_goto(c, pc, in);
 		return 1;
@@ -1371,7 +1700,7 @@ static size_t gen_insn(struct jctx *c, size_t pc)
 		gen_ldpkt(c, in, op);
 		return 1;
 	case FMT_CALL:
-		if (gen_inline_lookup(c, pc)) {
+		if (gen_inline_lookup(c, pc) || gen_direct_map_call(c, pc)) {
 			state_reset(c);
 			return 1;
 		}
@@ -1397,6 +1726,43 @@ static size_t gen_insn(struct jctx *c, size_t pc)
 		c->err = -EINVAL;
 		return 1;
 	}
+}
+
+/* Does the code for `in` leave the x86 flags alone, and the eBPF register r
+ * they describe unwritten?  Register moves, loads and stores without a
+ * guard, and constants other than 0 (that is an xor) do. */
+static bool keeps_flags(const struct jctx *c, const struct vm_insn *in, int r)
+{
+	switch (isa_ops[in->op].fmt) {
+	case FMT_ALU_IMM:
+		return (in->op == OP_MOV64_IMM || in->op == OP_MOV32_IMM) && in->imm && in->dst != r;
+	case FMT_ALU_REG:
+		return BPF_OP(isa_ops[in->op].code) == BPF_MOV && in->dst != r;
+	case FMT_LDDW:
+		return in->imm && in->dst != r;
+	case FMT_LDX:
+		return in->dst != r && (!c->checked || jit_access_static_ok(in));
+	case FMT_ST: case FMT_STX:
+		return !c->checked || jit_access_static_ok(in);
+	default:
+		return false;
+	}
+}
+
+/* Emit instruction pc (gen_insn_code); what the flags say survives an
+ * instruction that keeps them (keeps_flags), so `r &= m; r2 = r3; if r == 0`
+ * tests nothing again.  Returns the slots used. */
+static size_t gen_insn(struct jctx *c, size_t pc)
+{
+	const struct vm_insn *in = &c->prog->code[pc];
+	int reg = c->flags_reg;
+	uint8_t kind = c->flags_kind;
+	bool w = c->flags_w;
+	size_t used = gen_insn_code(c, pc);
+	size_t plain = isa_ops[in->op].fmt == FMT_LDDW ? 2 : 1;	/* nothing fused */
+	if (used == plain && reg >= 0 && c->flags_reg < 0 && keeps_flags(c, in, reg))
+		flags_set(c, reg, w, kind);
+	return used;
 }
 
 /* ------------------------------------------------- image: fixed parts */
@@ -1649,6 +2015,8 @@ static void gen_image(struct jctx *c)
 		if (c->plan->leader[pc])
 			state_reset(c);
 		reserve(c);
+		if ((c->jump_in[pc] & JUMP_IN_LOOP) && LOOP_ALIGN > 1)
+			emit_nops(c, (LOOP_ALIGN - c->len % LOOP_ALIGN) % LOOP_ALIGN);
 		c->naddr[pc] = c->nbpos[pc] = (uint32_t)c->len;
 		if (c->plan->leader[pc] && c->checked) {
 			uint32_t n = c->plan->block_cnt[pc];
@@ -1689,6 +2057,26 @@ static void gen_image(struct jctx *c)
 		c->err = -E2BIG;
 }
 
+/* jump_in[t]: some jump, local call or function address (lddw) targets t;
+ * JUMP_IN_LOOP when a jump from t or later does (a loop's head) */
+static void mark_jump_targets(struct jctx *c)
+{
+	const struct vm_insn *code = c->prog->code;
+	size_t cnt = c->prog->insn_cnt;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		const struct vm_insn *in = &code[pc];
+		long t = -1;
+		if (in->op == OP_INVALID)
+			continue;
+		if (isa_is_jump((enum bpf_op)in->op) || isa_ops[in->op].fmt == FMT_CALL_LOCAL)
+			t = (long)pc + 1 + in->off;
+		else if (in->op == OP_LDDW_FUNC)
+			t = (const struct vm_insn *)(uintptr_t)in->imm - code;
+		if (t >= 0 && (size_t)t < cnt)
+			c->jump_in[t] |= (uint8_t)(JUMP_IN | ((size_t)t <= pc ? JUMP_IN_LOOP : 0));
+	}
+}
+
 int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 		     struct jit_code *out, char *log, size_t log_sz)
 {
@@ -1699,10 +2087,13 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	c.bpos = calloc(cnt, sizeof(uint32_t));
 	c.nbpos = calloc(cnt, sizeof(uint32_t));
 	c.dep = calloc(cnt, 1);
+	c.jump_in = calloc(cnt, 1);
 	c.cap = cnt * 12 + 65536; /* typical code size: few reallocations */
 	c.buf = malloc(c.cap);
-	if (!c.naddr || !c.bpos || !c.nbpos || !c.dep || !c.buf)
+	if (!c.naddr || !c.bpos || !c.nbpos || !c.dep || !c.jump_in || !c.buf)
 		c.err = -ENOMEM;
+	else
+		mark_jump_targets(&c);
 	for (c.pass = 0; !c.err; c.pass++) {
 		gen_image(&c);
 		if (c.err)
@@ -1728,6 +2119,7 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	free(c.bpos);
 	free(c.nbpos);
 	free(c.dep);
+	free(c.jump_in);
 	free(c.stubs);
 	free(c.stub_off);
 	free(c.nstub_off);
@@ -1754,6 +2146,26 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 #include "exec/jit.h"
 
 bool jit_x86_64_no_bmi2;
+
+/* jump_in[t]: some jump, local call or function address (lddw) targets t;
+ * JUMP_IN_LOOP when a jump from t or later does (a loop's head) */
+static void mark_jump_targets(struct jctx *c)
+{
+	const struct vm_insn *code = c->prog->code;
+	size_t cnt = c->prog->insn_cnt;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		const struct vm_insn *in = &code[pc];
+		long t = -1;
+		if (in->op == OP_INVALID)
+			continue;
+		if (isa_is_jump((enum bpf_op)in->op) || isa_ops[in->op].fmt == FMT_CALL_LOCAL)
+			t = (long)pc + 1 + in->off;
+		else if (in->op == OP_LDDW_FUNC)
+			t = (const struct vm_insn *)(uintptr_t)in->imm - code;
+		if (t >= 0 && (size_t)t < cnt)
+			c->jump_in[t] |= (uint8_t)(JUMP_IN | ((size_t)t <= pc ? JUMP_IN_LOOP : 0));
+	}
+}
 
 int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 		     struct jit_code *out, char *log, size_t log_sz)

@@ -129,6 +129,41 @@ static long array_update(struct bpfvm_map *m, const void *key, const void *value
 	return 0;
 }
 
+/* The JIT's direct update of an ARRAY without a bpf_spin_lock: the common
+ * flags (BPF_ANY, BPF_EXIST) on an index in range copy at once; anything else
+ * takes array_update for its errno. */
+static long array_update_plain(struct bpfvm_map *m, const void *key, const void *value,
+			       uint64_t flags, int cpu)
+{
+	struct array_map *a = to_array(m);
+	uint32_t index = array_index(key);
+
+	if ((flags | BPFVM_EXIST) != BPFVM_EXIST || index >= m->max_entries)
+		return array_update(m, key, value, flags, cpu);
+	memcpy(a->values + (size_t)index * a->elem_sz, value, m->value_size);
+	return 0;
+}
+
+/* The same for the common 8-byte value: one store. */
+static long array_update_u64(struct bpfvm_map *m, const void *key, const void *value,
+			     uint64_t flags, int cpu)
+{
+	struct array_map *a = to_array(m);
+	uint32_t index = array_index(key);
+
+	if ((flags | BPFVM_EXIST) != BPFVM_EXIST || index >= m->max_entries)
+		return array_update(m, key, value, flags, cpu);
+	memcpy(a->values + (size_t)index * 8, value, 8);
+	return 0;
+}
+
+static uintptr_t array_direct_fn(const struct bpfvm_map *m, enum map_call call)
+{
+	if (call != MAP_CALL_UPDATE || to_array(m)->percpu || m->spin_lock_off >= 0)
+		return 0;
+	return m->value_size == 8 ? (uintptr_t)array_update_u64 : (uintptr_t)array_update_plain;
+}
+
 static long array_delete(struct bpfvm_map *m, const void *key, int cpu)
 {
 	(void)m, (void)key, (void)cpu;
@@ -260,4 +295,5 @@ const struct map_ops array_map_ops = {
 	.lookup_batch = map_generic_lookup_batch,
 	.value_region = array_value_region,
 	.check_access = array_check_access,
+	.direct_fn = array_direct_fn,
 };

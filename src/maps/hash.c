@@ -4,8 +4,10 @@
  *
  * Layout.  n_buckets = roundup_pow_of_two(max_entries) buckets, each a list
  * head and a spinlock.  max_entries elements live in one block, elem_sz bytes
- * apart: a header, the key (padded to 8), and the value (per-CPU maps keep
- * values in a separate [cpu][element] block so CPUs do not share cache lines).
+ * apart: a 16-byte header, the key (padded to 8), and the value (per-CPU maps
+ * keep values in a separate [cpu][element] block so CPUs do not share cache
+ * lines, and the element's index where the value would be); a 4-byte key
+ * and an 8-byte value make 32 bytes, two elements to a cache line.
  * Elements never return to the allocator while the map lives: deleted ones go
  * on a free stack of indexes and are reused, which bounds memory by the map's
  * definition and keeps any pointer a program got from a lookup valid memory
@@ -19,6 +21,11 @@
  * Updates and deletes take the bucket's spinlock, publish with release stores,
  * and update existing elements in place (as the kernel does for per-CPU and
  * BPF_F_LOCK updates), so a full map still accepts updates of present keys.
+ * Keys and values are written and read a word at a time (map_words_*): a
+ * reader may be comparing the key of an element being refilled.
+ *
+ * The JIT calls lookups specialised for 4- and 8-byte keys and each flavour
+ * (htab_direct_fn).
  *
  * LRU: a program's lookup sets the element's `ref` bit; when no free element
  * is left, a clock hand sweeps the element block, clearing ref bits and
@@ -47,11 +54,11 @@
 struct htab_elem {
 	atomic_uintptr_t next;	/* next element, or a nulls marker */
 	atomic_uint hash;
-	uint32_t idx;		/* position in the element block */
 	atomic_uchar in_use;	/* linked in a bucket; changes under its lock */
 	atomic_uchar ref;	/* LRU: looked up since the clock hand passed */
-	unsigned char pad[6];
-	unsigned char data[];	/* key (padded to 8), then the value */
+	unsigned char pad[2];
+	unsigned char data[];	/* key (padded to 8), then the value (per-CPU:
+				 * the element's index, a uint32_t) */
 };
 
 struct htab_bucket {
@@ -99,16 +106,32 @@ static inline struct htab_elem *htab_elem_at(const struct htab *h, uint32_t idx)
 	return (struct htab_elem *)(h->elems + (size_t)idx * h->elem_sz);
 }
 
+static inline uint32_t htab_elem_idx(const struct htab *h, const struct htab_elem *e)
+{
+	return (uint32_t)(((const unsigned char *)e - h->elems) / h->elem_sz);
+}
+
 static inline unsigned char *htab_key(struct htab_elem *e)
 {
 	return e->data;
+}
+
+/* CPU cpu's value of a per-CPU map's element; key_sz8: h->key_sz8 (a
+ * constant where it is known). */
+static inline unsigned char *htab_pcpu_val(const struct htab *h, struct htab_elem *e,
+					   uint32_t cpu, uint32_t key_sz8)
+{
+	uint32_t idx;
+
+	memcpy(&idx, e->data + key_sz8, 4);
+	return h->pcpu + ((size_t)cpu * h->map.max_entries + idx) * h->map.pcpu_value_sz;
 }
 
 /* The value a program sees: inline, or this CPU's per-CPU slot. */
 static inline unsigned char *htab_val(const struct htab *h, struct htab_elem *e, uint32_t cpu)
 {
 	if (h->percpu)
-		return h->pcpu + ((size_t)cpu * h->map.max_entries + e->idx) * h->map.pcpu_value_sz;
+		return htab_pcpu_val(h, e, cpu, h->key_sz8);
 	return e->data + h->key_sz8;
 }
 
@@ -122,31 +145,31 @@ static inline struct htab_bucket *htab_bucket(const struct htab *h, uint32_t has
 	return &h->buckets[hash & (h->n_buckets - 1)];
 }
 
-/* Key equality, with the common 4- and 8-byte keys compared inline. */
+/* Does the element's key (words a writer may be refilling, map_words_*)
+ * equal `b`?  The common 4- and 8-byte keys are compared inline. */
 static inline bool htab_key_eq(const unsigned char *a, const void *b, uint32_t ksz)
 {
 	if (ksz == 4) {
-		uint32_t x, y;
+		uint32_t y;
 
-		memcpy(&x, a, 4);
 		memcpy(&y, b, 4);
-		return x == y;
+		return __atomic_load_n((const uint32_t *)(const void *)a, __ATOMIC_RELAXED) == y;
 	}
 	if (ksz == 8) {
-		uint64_t x, y;
+		uint64_t y;
 
-		memcpy(&x, a, 8);
 		memcpy(&y, b, 8);
-		return x == y;
+		return __atomic_load_n((const uint64_t *)(const void *)a, __ATOMIC_RELAXED) == y;
 	}
-	return memcmp(a, b, ksz) == 0;
+	return map_words_eq(a, b, ksz);
 }
 
-/* Lock-free search; see the file comment for the nulls restart. */
-static struct htab_elem *htab_find(const struct htab *h, uint32_t hash, const void *key)
+/* Lock-free search; see the file comment for the nulls restart.  ksz:
+ * h->map.key_size (a constant where it is known). */
+MAP_ALWAYS_INLINE struct htab_elem *htab_find_k(const struct htab *h, uint32_t hash,
+						const void *key, uint32_t ksz)
 {
 	uint32_t b = hash & (h->n_buckets - 1);
-	uint32_t ksz = h->map.key_size;
 	uintptr_t v;
 
 again:
@@ -162,6 +185,11 @@ again:
 	if (v && (uint32_t)(v >> 1) != b)
 		goto again;
 	return NULL;
+}
+
+static struct htab_elem *htab_find(const struct htab *h, uint32_t hash, const void *key)
+{
+	return htab_find_k(h, hash, key, h->map.key_size);
 }
 
 /* Search under the bucket lock; *slotp gets the link that points at the
@@ -183,6 +211,22 @@ static struct htab_elem *htab_find_locked(const struct htab *h, struct htab_buck
 			return e;
 		}
 		slot = &e->next;
+		v = atomic_load_explicit(slot, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/* The link that points at `e` in bucket b, or NULL when e is not there
+ * (bucket lock held). */
+static atomic_uintptr_t *htab_slot_of(struct htab_bucket *b, const struct htab_elem *e)
+{
+	atomic_uintptr_t *slot = &b->head;
+	uintptr_t v = atomic_load_explicit(slot, memory_order_relaxed);
+
+	while (v && !is_nulls(v)) {
+		if (v == (uintptr_t)e)
+			return slot;
+		slot = &((struct htab_elem *)v)->next;
 		v = atomic_load_explicit(slot, memory_order_relaxed);
 	}
 	return NULL;
@@ -220,7 +264,8 @@ static struct htab_elem *htab_alloc_elem(struct htab *h)
 		idx = h->next_unused;
 		__atomic_store_n(&h->next_unused, idx + 1, __ATOMIC_RELAXED);
 		e = htab_elem_at(h, idx);
-		e->idx = idx;
+		if (h->percpu)	/* set once, before the element is ever linked */
+			memcpy(e->data + h->key_sz8, &idx, 4);
 	}
 	map_spinlock_unlock(&h->free_lock);
 	return e;
@@ -228,8 +273,10 @@ static struct htab_elem *htab_alloc_elem(struct htab *h)
 
 static void htab_free_elem(struct htab *h, struct htab_elem *e)
 {
+	uint32_t idx = htab_elem_idx(h, e);
+
 	map_spinlock_lock(&h->free_lock);
-	h->free_stack[h->free_top++] = e->idx;
+	h->free_stack[h->free_top++] = idx;
 	map_spinlock_unlock(&h->free_lock);
 }
 
@@ -255,9 +302,9 @@ static struct htab_elem *htab_lru_evict(struct htab *h)
 		hash = atomic_load_explicit(&e->hash, memory_order_relaxed);
 		b = htab_bucket(h, hash);
 		map_spinlock_lock(&b->lock);
-		/* still linked in this bucket?  (in_use only changes under it) */
-		if (atomic_load_explicit(&e->in_use, memory_order_relaxed) &&
-		    htab_find_locked(h, b, hash, htab_key(e), &slot) == e) {
+		/* still linked in this bucket? */
+		slot = htab_slot_of(b, e);
+		if (slot) {
 			htab_unlink(slot, e);
 			map_spinlock_unlock(&b->lock);
 			return e;
@@ -366,7 +413,7 @@ static struct bpfvm_map *htab_alloc(const struct map_attr *attr, int *err)
 		h->map.map_flags |= BPFVM_F_RDONLY_PROG;	/* as the kernel: lookups are read-only */
 	h->seed = map_hash_seed(attr->map_flags);
 	h->key_sz8 = map_round_up(attr->key_size, 8);
-	h->val_sz = h->percpu ? 0 : h->of_maps ? 8 : map_round_up(attr->value_size, 8);
+	h->val_sz = h->percpu || h->of_maps ? 8 : map_round_up(attr->value_size, 8);
 	h->elem_sz = (uint32_t)sizeof(struct htab_elem) + h->key_sz8 + h->val_sz;
 	map_spinlock_init(&h->free_lock);
 
@@ -442,6 +489,63 @@ static void htab_free(struct bpfvm_map *m)
 
 /* ------------------------------------------------------------ lookups -- */
 
+/* bpf_map_lookup_elem on HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH
+ * without testing the flavour; ksz: the key size, or 0 for any (constants
+ * where this is inlined). */
+MAP_ALWAYS_INLINE void *htab_lookup_k(struct bpfvm_map *m, const void *key, int cpu,
+				      uint32_t ksz, bool percpu, bool lru)
+{
+	struct htab *h = to_htab(m);
+	uint32_t key_sz8 = ksz ? map_round_up(ksz, 8) : h->key_sz8;
+	struct htab_elem *e;
+
+	if (!ksz)
+		ksz = m->key_size;
+	if (percpu && (uint32_t)cpu >= m->nr_cpus)
+		return NULL;
+	e = htab_find_k(h, map_hash(key, ksz, h->seed), key, ksz);
+	if (!e)
+		return NULL;
+	if (lru && !atomic_load_explicit(&e->ref, memory_order_relaxed))
+		atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
+	return percpu ? htab_pcpu_val(h, e, (uint32_t)cpu, key_sz8) : e->data + key_sz8;
+}
+
+/* The JIT's direct lookups: one per key size (4, 8, any) and flavour. */
+#define HTAB_LOOKUP(ksz, percpu, lru)                                               \
+	static void *htab_lookup_##ksz##_##percpu##lru(struct bpfvm_map *m, const void *key, \
+						    int cpu)                          \
+	{                                                                           \
+		return htab_lookup_k(m, key, cpu, ksz, percpu, lru);                 \
+	}
+#define HTAB_LOOKUPS(ksz)                                                          \
+	HTAB_LOOKUP(ksz, 0, 0) HTAB_LOOKUP(ksz, 0, 1) HTAB_LOOKUP(ksz, 1, 0)          \
+	HTAB_LOOKUP(ksz, 1, 1)
+HTAB_LOOKUPS(4)
+HTAB_LOOKUPS(8)
+HTAB_LOOKUPS(0)
+#undef HTAB_LOOKUPS
+#undef HTAB_LOOKUP
+
+typedef void *(*htab_lookup_fn)(struct bpfvm_map *m, const void *key, int cpu);
+
+/* [key size 4, 8, other][percpu][lru] */
+static const htab_lookup_fn htab_lookups[3][2][2] = {
+	{ { htab_lookup_4_00, htab_lookup_4_01 }, { htab_lookup_4_10, htab_lookup_4_11 } },
+	{ { htab_lookup_8_00, htab_lookup_8_01 }, { htab_lookup_8_10, htab_lookup_8_11 } },
+	{ { htab_lookup_0_00, htab_lookup_0_01 }, { htab_lookup_0_10, htab_lookup_0_11 } },
+};
+
+static uintptr_t htab_direct_fn(const struct bpfvm_map *m, enum map_call call)
+{
+	const struct htab *h = to_htab(m);
+	int ks = m->key_size == 4 ? 0 : m->key_size == 8 ? 1 : 2;
+
+	if (call != MAP_CALL_LOOKUP || h->of_maps || h->devmap)
+		return 0;
+	return (uintptr_t)htab_lookups[ks][h->percpu][h->lru];
+}
+
 static void *htab_lookup(struct bpfvm_map *m, const void *key, int cpu)
 {
 	struct htab *h = to_htab(m);
@@ -466,8 +570,8 @@ static void htab_copy_out(struct htab *h, struct htab_elem *e, void *value, uint
 
 	if (h->percpu) {
 		for (uint32_t c = 0; c < m->nr_cpus; c++)
-			memcpy((unsigned char *)value + (size_t)c * m->pcpu_value_sz,
-			       htab_val(h, e, c), m->pcpu_value_sz);
+			map_words_load((unsigned char *)value + (size_t)c * m->pcpu_value_sz,
+				       htab_val(h, e, c), m->pcpu_value_sz);
 	} else if (h->of_maps) {
 		struct bpfvm_map *inner = htab_obj(h, e);
 		uint32_t id = inner ? inner->id : 0;
@@ -476,6 +580,8 @@ static void htab_copy_out(struct htab *h, struct htab_elem *e, void *value, uint
 	} else if (flags & BPFVM_F_LOCK) {
 		map_copy_value_locked(m, htab_val(h, e, 0), value, true);
 		map_clear_lock(m, value);
+	} else if (m->spin_lock_off < 0) {
+		map_words_load(value, htab_val(h, e, 0), m->value_size);
 	} else {
 		map_copy_value(m, value, htab_val(h, e, 0));
 		map_clear_lock(m, value);
@@ -501,7 +607,8 @@ enum htab_src {
 };
 
 /* Write a value into an element; `fresh` for a new element (per-CPU: other
- * CPUs are zeroed; lock word zeroed). */
+ * CPUs are zeroed; lock word zeroed).  Word by word (map_words_*): readers
+ * may hold the element. */
 static void htab_write(struct htab *h, struct htab_elem *e, const void *value,
 		       enum htab_src src, uint32_t cpu, bool fresh)
 {
@@ -510,15 +617,14 @@ static void htab_write(struct htab *h, struct htab_elem *e, const void *value,
 	if (h->percpu) {
 		if (src == HTAB_SRC_USER) {
 			for (uint32_t c = 0; c < m->nr_cpus; c++)
-				memcpy(htab_val(h, e, c),
-				       (const unsigned char *)value + (size_t)c * m->pcpu_value_sz,
-				       m->pcpu_value_sz);
+				map_words_store(htab_val(h, e, c), (const unsigned char *)value +
+						(size_t)c * m->pcpu_value_sz, m->pcpu_value_sz);
 			return;
 		}
 		if (fresh)
 			for (uint32_t c = 0; c < m->nr_cpus; c++)
-				memset(htab_val(h, e, c), 0, m->pcpu_value_sz);
-		memcpy(htab_val(h, e, cpu), value, m->value_size);
+				map_words_zero(htab_val(h, e, c), m->pcpu_value_sz);
+		map_words_store(htab_val(h, e, cpu), value, m->value_size);
 		return;
 	}
 	if (h->of_maps) {
@@ -526,8 +632,12 @@ static void htab_write(struct htab *h, struct htab_elem *e, const void *value,
 				 __ATOMIC_RELEASE);
 		return;
 	}
+	if (m->spin_lock_off < 0) {
+		map_words_store(htab_val(h, e, 0), value, m->value_size);
+		return;
+	}
 	if (fresh)
-		memset(htab_val(h, e, 0), 0, h->val_sz);
+		map_words_zero(htab_val(h, e, 0), h->val_sz);
 	map_copy_value(m, htab_val(h, e, 0), value);
 }
 
@@ -595,7 +705,7 @@ static long htab_update_common(struct htab *h, const void *key, const void *valu
 		if (!fresh)
 			fresh = htab_alloc_elem(h);
 		if (fresh) {
-			memcpy(htab_key(fresh), key, m->key_size);
+			map_words_store(htab_key(fresh), key, m->key_size);
 			atomic_store_explicit(&fresh->hash, hash, memory_order_relaxed);
 			atomic_store_explicit(&fresh->ref, 0, memory_order_relaxed);
 			htab_write(h, fresh, value, src, cpu, true);
@@ -737,7 +847,7 @@ static int htab_get_next_key(struct bpfvm_map *m, const void *key, void *next_ke
 			uintptr_t v = atomic_load_explicit(&e->next, memory_order_relaxed);
 
 			if (!is_nulls(v)) {
-				memcpy(next_key, htab_key((struct htab_elem *)v), m->key_size);
+				map_words_load(next_key, htab_key((struct htab_elem *)v), m->key_size);
 				map_spinlock_unlock(&b->lock);
 				return 0;
 			}
@@ -755,7 +865,7 @@ static int htab_get_next_key(struct bpfvm_map *m, const void *key, void *next_ke
 		map_spinlock_lock(&b->lock);
 		v = atomic_load_explicit(&b->head, memory_order_relaxed);
 		if (v && !is_nulls(v)) {
-			memcpy(next_key, htab_key((struct htab_elem *)v), m->key_size);
+			map_words_load(next_key, htab_key((struct htab_elem *)v), m->key_size);
 			map_spinlock_unlock(&b->lock);
 			return 0;
 		}
@@ -805,8 +915,8 @@ static int htab_lookup_batch(struct bpfvm_map *m, const void *in_batch, void *ou
 						      memory_order_relaxed)) {
 				struct htab_elem *e = (struct htab_elem *)v;
 
-				memcpy((unsigned char *)keys + (size_t)total * m->key_size,
-				       htab_key(e), m->key_size);
+				map_words_load((unsigned char *)keys + (size_t)total * m->key_size,
+					       htab_key(e), m->key_size);
 				htab_copy_out(h, e, (unsigned char *)values + (size_t)total * vsz,
 					      elem_flags);
 				total++;
@@ -901,4 +1011,5 @@ const struct map_ops htab_map_ops = {
 	.lookup_batch = htab_lookup_batch,
 	.value_region = htab_value_region,
 	.check_access = htab_check_access,
+	.direct_fn = htab_direct_fn,
 };

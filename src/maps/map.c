@@ -832,6 +832,32 @@ long map_peek(struct bpfvm_map *m, void *value, int cpu)
 	return m->ops->peek ? m->ops->peek(m, value, cpu) : -EOPNOTSUPP;
 }
 
+#define OP_ADDR(f) ((uintptr_t)(f))	/* NULL members give 0 */
+
+uintptr_t map_direct_fn(const struct bpfvm_map *m, enum map_call call)
+{
+	const struct map_ops *ops = m->ops;
+	uintptr_t fn = ops->direct_fn ? ops->direct_fn(m, call) : 0;
+
+	if (fn)
+		return fn;
+	switch (call) {
+	case MAP_CALL_LOOKUP:
+		return OP_ADDR(ops->lookup);
+	case MAP_CALL_UPDATE:
+		return OP_ADDR(ops->update);
+	case MAP_CALL_DELETE:
+		return OP_ADDR(ops->delete);
+	case MAP_CALL_PUSH:
+		return OP_ADDR(ops->push);
+	case MAP_CALL_POP:
+		return OP_ADDR(ops->pop);
+	case MAP_CALL_PEEK:
+		return OP_ADDR(ops->peek);
+	}
+	return 0;
+}
+
 void *map_lookup_percpu(struct bpfvm_map *m, const void *key, uint32_t cpu)
 {
 	if (!map_type_is_percpu(m->type) || cpu >= m->nr_cpus)

@@ -21,8 +21,10 @@
  * Concurrency.  Hash lookups take no lock (lists with "nulls" end markers that
  * name their bucket, as the kernel's hlist_nulls, so a reader that strays into
  * another bucket through a recycled element notices and restarts); updates and
- * deletes take a per-bucket spinlock.  Arrays take no lock.  LPM tries take a
- * reader/writer lock.  Queues, stacks, ring and perf buffers a spinlock.
+ * deletes take a per-bucket spinlock.  Arrays take no lock.  LPM trie lookups
+ * take none either (a sequence count tells them to walk again when a writer,
+ * who holds the trie's spinlock, changed the structure meanwhile).  Queues,
+ * stacks, ring and perf buffers take a spinlock.
  */
 #ifndef BPFVM_MAPS_MAP_H
 #define BPFVM_MAPS_MAP_H
@@ -35,6 +37,14 @@
 
 #include "bpfvm.h"
 #include "bpfvm/map.h"
+
+/* For a hot path written once with constant parameters: inline it always, so
+ * each caller gets its own specialised copy. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MAP_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define MAP_ALWAYS_INLINE static inline
+#endif
 
 /* ------------------------------------------------------------------ locks -- */
 
@@ -93,6 +103,17 @@ struct map_meta {
 };
 
 struct map_ops;
+
+/* The map operations a program's helper calls reach (the JIT's direct calls,
+ * below). */
+enum map_call {
+	MAP_CALL_LOOKUP,	/* void *fn(m, key, int cpu) */
+	MAP_CALL_UPDATE,	/* long fn(m, key, value, uint64_t flags, int cpu) */
+	MAP_CALL_DELETE,	/* long fn(m, key, int cpu) */
+	MAP_CALL_PUSH,		/* long fn(m, value, uint64_t flags, int cpu) */
+	MAP_CALL_POP,		/* long fn(m, value, int cpu) */
+	MAP_CALL_PEEK,		/* long fn(m, value, int cpu) */
+};
 
 struct bpfvm_map {
 	const struct map_ops *ops;
@@ -155,6 +176,10 @@ struct map_ops {
 	 * [p, p + size) lies inside one value (0) or not (-EFAULT) */
 	void (*value_region)(const struct bpfvm_map *m, void **base, size_t *size);
 	int (*check_access)(const struct bpfvm_map *m, const void *p, size_t size);
+
+	/* optional: a program-side op specialised for this map's shape (key and
+	 * value size, flavour), with the op's signature; 0 for the generic one */
+	uintptr_t (*direct_fn)(const struct bpfvm_map *m, enum map_call call);
 };
 
 /* The map types table built from maps.def. */
@@ -268,6 +293,14 @@ int map_value_region(const struct bpfvm_map *m, void **base, size_t *size);
  * with BPFVM_F_RDONLY_PROG. */
 int map_check_access(const struct bpfvm_map *m, const void *p, size_t size, int write);
 
+/* The JIT's direct calls, as the kernel's fixup_bpf_calls: a verified
+ * program's map helper call whose map is known at load time becomes a call of
+ * this function with the helper's arguments r1..rN, then the running CPU (the
+ * signatures in enum map_call); it returns what the helper would.  The
+ * checks verification proved and the helper's dispatch are gone.  0 when the
+ * map has no such operation (the helper is called). */
+uintptr_t map_direct_fn(const struct bpfvm_map *m, enum map_call call);
+
 /* -------------------------------------------------- for the map families -- */
 
 static inline uint32_t map_round_up(uint32_t x, uint32_t a)
@@ -296,6 +329,72 @@ void map_copy_value_locked(const struct bpfvm_map *m, void *map_value, void *use
 			   bool to_user);
 /* Zero the lock word of a copy handed to userspace. */
 void map_clear_lock(const struct bpfvm_map *m, void *value);
+
+/* Memory lock-free readers share with writers.  Hash elements are recycled
+ * at once (as the kernel's preallocated ones), so a reader may compare a key
+ * or copy a value while a writer refills the element.  Both sides use these
+ * relaxed atomic 8-byte accesses: the reader sees each word old or new, and
+ * for C11 (and ThreadSanitizer) that is no data race.  `words` is 8-byte
+ * aligned and round_up(n, 8) bytes long (stores zero the padding); the other
+ * side is n bytes anywhere. */
+static inline void map_words_store(void *words, const void *src, size_t n)
+{
+	const unsigned char *s = src;
+	uint64_t *w = words, x;
+
+	for (; n >= 8; n -= 8, s += 8, w++) {
+		memcpy(&x, s, 8);
+		__atomic_store_n(w, x, __ATOMIC_RELAXED);
+	}
+	if (n) {
+		x = 0;
+		memcpy(&x, s, n);
+		__atomic_store_n(w, x, __ATOMIC_RELAXED);
+	}
+}
+
+static inline void map_words_load(void *dst, const void *words, size_t n)
+{
+	const uint64_t *w = words;
+	unsigned char *d = dst;
+	uint64_t x;
+
+	for (; n >= 8; n -= 8, d += 8, w++) {
+		x = __atomic_load_n(w, __ATOMIC_RELAXED);
+		memcpy(d, &x, 8);
+	}
+	if (n) {
+		x = __atomic_load_n(w, __ATOMIC_RELAXED);
+		memcpy(d, &x, n);
+	}
+}
+
+static inline bool map_words_eq(const void *words, const void *src, size_t n)
+{
+	const unsigned char *s = src;
+	const uint64_t *w = words;
+	uint64_t x;
+
+	for (; n >= 8; n -= 8, s += 8, w++) {
+		memcpy(&x, s, 8);
+		if (__atomic_load_n(w, __ATOMIC_RELAXED) != x)
+			return false;
+	}
+	if (n) {
+		x = 0;
+		memcpy(&x, s, n);
+		return __atomic_load_n(w, __ATOMIC_RELAXED) == x;
+	}
+	return true;
+}
+
+static inline void map_words_zero(void *words, size_t n)
+{
+	uint64_t *w = words;
+
+	for (; n >= 8; n -= 8, w++)
+		__atomic_store_n(w, 0, __ATOMIC_RELAXED);
+}
 
 /* Keyed hash used by hash maps and the bloom filter: 8-byte words folded
  * with multiply-xorshift steps and a murmur3 finalizer; inline, with the

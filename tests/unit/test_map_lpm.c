@@ -1,6 +1,8 @@
 /* test_map_lpm.c — LPM_TRIE: longest match among overlapping prefixes, the
  * kernel's post-order get_next_key, flag and full-map errno results, delete
- * with node merging, and a randomized check against a brute-force matcher. */
+ * with node merging, and a randomized check of userspace and program-side
+ * (lock-free) lookups, some with shorter key prefixes, against a brute-force
+ * matcher. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,19 +214,28 @@ static void test_random(void)
 	}
 	for (int q = 0; q < 3000; q++) {
 		uint8_t d[4];
-		uint32_t want = 0, best = 0, got;
+		uint32_t want = 0, best = 0, got, kplen = q % 3 ? 32 : (uint32_t)rand_r(&seed) % 33;
 		int found = 0;
+		struct key4 k;
+		uint32_t *p;
 
 		for (int j = 0; j < 4; j++)
 			d[j] = (uint8_t)(rand_r(&seed) & 0x0f);
 		for (int i = 0; i < N; i++)
-			if (e[i].live && prefix_eq(e[i].d, d, e[i].plen) && (!found || e[i].plen >= best)) {
+			if (e[i].live && e[i].plen <= kplen && prefix_eq(e[i].d, d, e[i].plen) &&
+			    (!found || e[i].plen >= best)) {
 				found = 1;
 				best = e[i].plen;
 				want = e[i].v;
 			}
-		got = match(m, d[0], d[1], d[2], d[3]);
+		k.prefixlen = kplen;
+		memcpy(k.data, d, 4);
+		if (bpfvm_map_lookup_elem(m, &k, &got) != 0)
+			got = 0;
 		if (got != want)
+			bad++;
+		p = map_lookup(m, &k, 0);	/* the program side's lock-free walk */
+		if ((p ? *p : 0) != want)
 			bad++;
 	}
 	CHECK_EQ(bad, 0);

@@ -1,8 +1,10 @@
 /* test_map_stress.c — four threads, each a "CPU", hammering maps at once:
  * hash update/lookup/delete on shared and owned keys (exact final contents),
  * atomic adds through array value pointers, per-CPU counters, bpf_spin_lock
- * critical sections, LRU churn that must never fail; meanwhile the main
- * thread iterates and batch-reads.  Final counts are asserted. */
+ * critical sections, LRU churn that must never fail, LPM lookups (program
+ * side and the JIT's direct call) of stable prefixes while shorter prefixes
+ * around them come and go; meanwhile the main thread iterates and
+ * batch-reads.  Final counts are asserted. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,7 +19,8 @@
 #define OWNED 100
 #define CHURN_KEYS 512
 
-static struct bpfvm_map *hash, *counters, *pcpu, *locked, *lru;
+static struct bpfvm_map *hash, *counters, *pcpu, *locked, *lru, *lpm;
+static void *(*lpm_direct)(struct bpfvm_map *m, const void *key, int cpu);
 static atomic_int running;
 static atomic_int errors[8];	/* per kind of unexpected result */
 
@@ -30,6 +33,48 @@ struct lock_val {
 static uint64_t val_of(uint32_t k)
 {
 	return ((uint64_t)k << 32) | (k ^ 0x5a5a5a5au);
+}
+
+/* LPM: 64 stable /32 entries 10.0.i.1 (value 1000 + i) that every lookup
+ * must find, and churn prefixes of 8..31 bits over the same addresses. */
+#define LPM_STABLE 64
+#define LPM_CHURN 256
+
+struct lpm_key {
+	uint32_t plen;
+	uint8_t d[4];
+};
+
+static struct lpm_key lpm_stable(uint32_t i)
+{
+	return (struct lpm_key){ 32, { 10, 0, (uint8_t)i, 1 } };
+}
+
+static struct lpm_key lpm_churn(uint32_t i)
+{
+	return (struct lpm_key){ 8 + i % 24, { 10, 0, (uint8_t)(i * 7), (uint8_t)i } };
+}
+
+static void lpm_step(int cpu, unsigned int *seed)
+{
+	uint32_t i = (uint32_t)rand_r(seed) % LPM_STABLE;
+	struct lpm_key k = lpm_stable(i), c = lpm_churn((uint32_t)rand_r(seed) % LPM_CHURN);
+	uint64_t *p = map_lookup(lpm, &k, cpu), v = (uint64_t)rand_r(seed);
+
+	if (!p || *p != 1000 + i)
+		atomic_fetch_add(&errors[6], 1);
+	p = lpm_direct(lpm, &k, cpu);
+	if (!p || *p != 1000 + i)
+		atomic_fetch_add(&errors[6], 1);
+	if (rand_r(seed) % 2) {
+		if (map_update(lpm, &c, &v, BPFVM_ANY, cpu) != 0)
+			atomic_fetch_add(&errors[7], 1);
+	} else {
+		long r = map_delete(lpm, &c, cpu);
+
+		if (r != 0 && r != -ENOENT)
+			atomic_fetch_add(&errors[7], 1);
+	}
 }
 
 static void *worker(void *arg)
@@ -89,6 +134,8 @@ static void *worker(void *arg)
 			lv->n++;
 			map_spin_unlock(&lv->lock);
 		}
+		if (it % 2 == 0)
+			lpm_step(cpu, &seed);
 		/* LRU churn: never fails */
 		if (it % 4 == 0) {
 			uint32_t lk = (uint32_t)(rand_r(&seed) % 4096);
@@ -111,6 +158,7 @@ static void *worker(void *arg)
 int main(void)
 {
 	struct bpfvm_map_create_opts lo = { .sz = sizeof(lo), .has_spin_lock = 1 };
+	struct bpfvm_map_create_opts po = { .sz = sizeof(po), .map_flags = BPFVM_F_NO_PREALLOC };
 	pthread_t t[NTHREADS];
 	uint64_t sum = 0;
 	int iterations = 0;
@@ -121,9 +169,19 @@ int main(void)
 	pcpu = bpfvm_map_create(BPFVM_MAP_TYPE_PERCPU_ARRAY, "pc", 4, 8, 1, NULL);
 	locked = bpfvm_map_create(BPFVM_MAP_TYPE_ARRAY, "l", 4, 16, 1, &lo);
 	lru = bpfvm_map_create(BPFVM_MAP_TYPE_LRU_HASH, "lru", 4, 8, 256, NULL);
-	CHECK(hash && counters && pcpu && locked && lru);
-	if (!(hash && counters && pcpu && locked && lru))
+	lpm = bpfvm_map_create(BPFVM_MAP_TYPE_LPM_TRIE, "lpm", 8, 8, LPM_STABLE + LPM_CHURN, &po);
+	CHECK(hash && counters && pcpu && locked && lru && lpm);
+	if (!(hash && counters && pcpu && locked && lru && lpm))
 		return TEST_DONE();
+	for (uint32_t i = 0; i < LPM_STABLE; i++) {
+		struct lpm_key k = lpm_stable(i);
+		uint64_t v = 1000 + i;
+
+		CHECK_EQ(bpfvm_map_update_elem(lpm, &k, &v, 0), 0);
+	}
+	lpm_direct = (void *(*)(struct bpfvm_map *, const void *, int))
+		map_direct_fn(lpm, MAP_CALL_LOOKUP);
+	CHECK(lpm_direct != NULL);
 
 	atomic_store(&running, NTHREADS);
 	for (int i = 0; i < NTHREADS; i++)
@@ -213,5 +271,6 @@ int main(void)
 	bpfvm_map_free(pcpu);
 	bpfvm_map_free(locked);
 	bpfvm_map_free(lru);
+	bpfvm_map_free(lpm);
 	return TEST_DONE();
 }
