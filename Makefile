@@ -85,11 +85,18 @@ fuzz:
 	  clang $(CSTD) -O1 -g -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
 	    -o build-fuzz/$$n $$f $(LIB_SRC) -lpthread -lm || exit 1; done
 
+# bench_jit's native column: the benchmarks' C at -O2, whatever OPT says
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
-bench: all
+BENCH_NATIVE := $(BUILD)/bench/jit_native.o
+$(BENCH_NATIVE): bench/jit/native.c bench/jit/algos.h bench/jit/list.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -c $< -o $@
+
+bench: all $(BENCH_NATIVE)
 	@mkdir -p $(BUILD)/bench
 	@for f in $(BENCH_SRC); do n=$$(basename $$f .c); \
-	  $(CC) $(CFLAGS) -o $(BUILD)/bench/$$n $$f $(BUILD)/libbpfvm.a $(LDLIBS) || exit 1; \
+	  x=; [ $$n = bench_jit ] && x=$(BENCH_NATIVE); \
+	  $(CC) $(CFLAGS) -Ibench -o $(BUILD)/bench/$$n $$f $$x $(BUILD)/libbpfvm.a $(LDLIBS) || exit 1; \
 	  $(BUILD)/bench/$$n || exit 1; done
 
 clean:

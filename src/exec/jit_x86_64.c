@@ -98,8 +98,6 @@ enum { F7_TEST = 0, F7_NEG = 3, F7_DIV = 6, F7_IDIV = 7 };
 #define OFF_UNKNOWN UINT32_MAX
 #define FN_ADDR(f) ((uint64_t)(uintptr_t)(f))	/* a C function's address, for movabs */
 #define MAX_PASSES 24		/* then every jump becomes rel32 */
-#include <stdlib.h>
-#define LOOP_ALIGN (getenv("JIT_ALIGN") ? (size_t)atoi(getenv("JIT_ALIGN")) : 16)
 
 /* ---------------------------------------------------------------- state */
 
@@ -126,8 +124,10 @@ enum label { L_EPILOGUE, L_ABORT, L_STOP, L_MEMFAULT, L_ALIGN, L_BUDGET, L_DEEP,
 
 enum { FL_NONE, FL_ARITH, FL_LOGIC };	/* what the flags say about flags_reg */
 
-/* what jumps to an instruction */
-enum { JUMP_IN = 1, JUMP_IN_LOOP = 2 };
+/* fn_info at a function's first instruction: bits 0-3, the callee-saved
+ * r6..r9 it writes; FN_FRAME, it needs a frame of its own (it may abort or
+ * call, or uses r10) */
+enum { FN_WRITES = 0xf, FN_FRAME = 0x10 };
 
 struct jctx {
 	const struct bpfvm_prog *prog;
@@ -151,7 +151,8 @@ struct jctx {
 	bool in_cold;		/* emitting after the body: its offsets are final */
 	bool standalone;	/* emitting a callx entry: no assumptions, no fusion */
 	uint8_t *dep;		/* per insn: body code relies on earlier insns */
-	uint8_t *jump_in;	/* per insn: JUMP_IN* */
+	uint8_t *jump_in;	/* per insn: a jump, call or function address targets it */
+	uint8_t *fn_info;	/* per function start: FN_* */
 	uint16_t zext;		/* bit r: upper half of eBPF register r known zero */
 	int8_t flags_reg;	/* eBPF register the flags describe, or -1 */
 	uint8_t flags_kind;
@@ -213,29 +214,6 @@ static void emit_opc(struct jctx *c, uint32_t opc)
 	if (opc > 0xff)
 		emit1(c, (uint8_t)(opc >> 8));
 	emit1(c, (uint8_t)opc);
-}
-
-/* n bytes of no-operation in as few instructions as the recommended
- * long nops (0f 1f /0) allow */
-static void emit_nops(struct jctx *c, size_t n)
-{
-	static const uint8_t nop[9][9] = {
-		{ 0x90 },
-		{ 0x66, 0x90 },
-		{ 0x0f, 0x1f, 0x00 },
-		{ 0x0f, 0x1f, 0x40, 0x00 },
-		{ 0x0f, 0x1f, 0x44, 0x00, 0x00 },
-		{ 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
-		{ 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
-		{ 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
-		{ 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
-	};
-	while (n) {
-		size_t k = n < 9 ? n : 9;
-		for (size_t i = 0; i < k; i++)
-			emit1(c, nop[k - 1][i]);
-		n -= k;
-	}
 }
 
 /* ------------------------------------------------------------- encoders */
@@ -957,6 +935,35 @@ static bool fuse_access(const struct jctx *c, size_t pc, int64_t k, int32_t *dis
 	}
 }
 
+/* `t = r; t >>= n; r <<= w - n; r |= t` or the same with the shifts the
+ * other way round, all of one width w in one block (the C rotate idiom): one
+ * rol, and t computed only when it is read later.  Returns the slots
+ * consumed, 0 when the pattern is not at pc. */
+static size_t gen_rotate(struct jctx *c, size_t pc, const struct vm_insn *in)
+{
+	const struct vm_insn *sh1 = in + 1, *sh2 = in + 2, *orr = in + 3;
+	bool w = in->op == OP_MOV64_REG;
+	unsigned int bits = w ? 64 : 32, t = in->dst, r = in->src;
+	enum bpf_op lsh = w ? OP_LSH64_IMM : OP_LSH32_IMM, rsh = w ? OP_RSH64_IMM : OP_RSH32_IMM;
+	if (c->standalone || (!w && in->op != OP_MOV32_REG) || t == r || !same_block(c, pc, 3) ||
+	    sh1->dst != t || sh2->dst != r || orr->op != (w ? OP_OR64_REG : OP_OR32_REG) ||
+	    orr->dst != r || orr->src != t || sh1->imm == 0 || sh1->imm >= bits ||
+	    sh1->imm + sh2->imm != bits || !((sh1->op == rsh && sh2->op == lsh) ||
+					     (sh1->op == lsh && sh2->op == rsh)))
+		return 0;
+	unsigned int left = (unsigned int)(sh2->op == lsh ? sh2->imm : sh1->imm);
+	int dt = reg_map[t], dr = reg_map[r];
+	if (!reg_dead_after(c, pc + 3, t)) {
+		emit_mov(c, w, dt, dr);					/* mov t, r */
+		emit_shift_imm(c, w, sh1->op == lsh ? SH_SHL : SH_SHR, dt, (unsigned int)sh1->imm);	/* shl|shr t, n */
+	}
+	emit_shift_imm(c, w, SH_ROL, dr, left);				/* rol r, left */
+	zext_set(c, t, !w);
+	zext_set(c, r, !w);
+	c->dep[pc + 1] = c->dep[pc + 2] = c->dep[pc + 3] = 1;
+	return 4;
+}
+
 /* `t = a; t += b|k` (mov and add of one width, one block; t != b): one lea,
  * or, when the next instruction accesses memory at t (fuse_access), that
  * access at [a + b + k + off].  Returns the slots consumed, 0 when the
@@ -1002,6 +1009,40 @@ static size_t gen_mov_add(struct jctx *c, size_t pc, const struct vm_insn *in)
 	return 3;
 }
 
+/* lea dst, [base + index * 2^scale] */
+static void emit_lea_scaled(struct jctx *c, bool w, int dst, int base, int index, int scale)
+{
+	bool disp8 = (base & 7) == RBP;	/* rbp/r13 as base: no disp-less form */
+	emit_rexx(c, w, dst, index, base, false);
+	emit1(c, 0x8d);
+	emit1(c, (uint8_t)((disp8 ? 0x40 : 0) | (dst & 7) << 3 | RSP));	/* ModRM: a SIB follows */
+	emit1(c, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));	/* SIB */
+	if (disp8)
+		emit1(c, 0);
+}
+
+/* d *= imm: small factors as the compilers do them, one-cycle lea and
+ * shifts where imul takes three */
+static void gen_mul_imm(struct jctx *c, bool w, int d, int32_t imm)
+{
+	int scale = 0;
+	switch (imm) {
+	case 3: case 6: scale = 1; break;
+	case 5: case 10: scale = 2; break;
+	case 9: case 18: scale = 3; break;
+	default: break;
+	}
+	if (scale) {
+		emit_lea_scaled(c, w, d, d, d, scale);		/* lea d, [d + d*2^scale] */
+		if (imm % 2 == 0)
+			emit_alu(c, w, OPC_ADD, d, d);		/* add d, d */
+	} else if (imm > 1 && !(imm & (imm - 1))) {
+		emit_shift_imm(c, w, SH_SHL, d, (unsigned int)__builtin_ctz((unsigned int)imm));	/* shl d, log2(imm) */
+	} else {
+		emit_imul_imm(c, w, d, d, imm);			/* imul d, d, imm */
+	}
+}
+
 /* ALU and ALU64 classes; returns the instruction slots consumed */
 static size_t gen_alu(struct jctx *c, size_t pc, const struct vm_insn *in, enum bpf_op op)
 {
@@ -1034,7 +1075,7 @@ static size_t gen_alu(struct jctx *c, size_t pc, const struct vm_insn *in, enum 
 		if (x)
 			emit_imul(c, w, d, s);			/* imul d, s */
 		else
-			emit_imul_imm(c, w, d, d, imm);		/* imul d, d, imm */
+			gen_mul_imm(c, w, d, imm);
 		break;
 	case BPF_LSH: case BPF_RSH: case BPF_ARSH: {
 		int ext = BPF_OP(code) == BPF_LSH ? SH_SHL : BPF_OP(code) == BPF_RSH ? SH_SHR : SH_SAR;
@@ -1082,7 +1123,9 @@ static size_t gen_alu(struct jctx *c, size_t pc, const struct vm_insn *in, enum 
 				emit_mov_imm32(c, d, (uint32_t)imm);	/* mov d32, imm */
 			}
 		} else if (in->off == 0) {
-			size_t fused = gen_mov_add(c, pc, in);
+			size_t fused = gen_rotate(c, pc, in);
+			if (!fused)
+				fused = gen_mov_add(c, pc, in);
 			if (fused)
 				return fused;
 			if (w) {
@@ -1158,12 +1201,13 @@ static int jump_cc(uint8_t bpf_op)
 
 /* Is the conditional jump at pc one over a `ja` (`if cond goto +1; goto L`)
  * that nothing else jumps to?  Returns the ja's target, else SIZE_MAX.  The
- * pair is one jump on the opposite condition: a loop's back edge is then one
- * not-taken branch fewer per iteration. */
+ * pair is one jump on the opposite condition: a loop that stays in the loop
+ * through such a pair takes one jump per iteration fewer.  (Not in checked
+ * code: the ja is a block of its own there, charged to the budget.) */
 static size_t jump_over_ja(const struct jctx *c, size_t pc, const struct vm_insn *in)
 {
 	const struct vm_insn *nx = in + 1;
-	if (c->standalone || in->off != 1 || pc + 2 >= c->prog->insn_cnt ||
+	if (c->checked || c->standalone || in->off != 1 || pc + 2 >= c->prog->insn_cnt ||
 	    c->jump_in[pc + 1] || (nx->op != OP_JA && nx->op != OP_JA32))
 		return SIZE_MAX;
 	long t = (long)pc + 2 + nx->off;
@@ -1472,9 +1516,44 @@ static void gen_helper_call(struct jctx *c, int fn_reg, uint64_t fn, int stop_la
 	emit_jcc(c, CC_NE, c->lbl[stop_label]);				/* jne stop|abort */
 }
 
-/* a new frame: save r6..r10, r10 -= 512, call, restore */
-static void gen_frame_call(struct jctx *c, int target_reg, uint32_t target)
+/* A call to a function whose fn_info is `info`.  A new frame: r10 -= 512,
+ * 48 bytes of machine stack (what L_ABORT unwinds per frame) holding r6..r9
+ * where the callee writes them and r10.  A function that cannot abort and
+ * does not use r10 (FN_FRAME clear) needs no frame: the call, with the
+ * registers it writes pushed around it. */
+static void gen_frame_call(struct jctx *c, int target_reg, uint32_t target, uint8_t info)
 {
+	static const int saved[4] = { RBX, R13, R14, R15 };
+	if (!(info & FN_FRAME) || (info & FN_WRITES) != FN_WRITES) {
+		bool frame = info & FN_FRAME;
+		if (frame)
+			emit_alu_imm(c, true, EXT_SUB, RSP, 40);	/* sub rsp, 40 */
+		for (int i = 0; i < 4; i++)
+			if (info >> i & 1) {
+				if (frame)
+					emit_rm(c, 0, true, OPC_MOV, saved[i], RSP, 8 * i, false);	/* mov [rsp+8i], r */
+				else
+					emit_push(c, saved[i]);				/* push r */
+			}
+		if (frame)
+			emit_alu_imm(c, true, EXT_SUB, RBP, BPFVM_STACK_SIZE);	/* sub rbp, 512 */
+		if (target_reg >= 0)
+			emit_call_reg(c, target_reg);			/* call r11 */
+		else
+			emit_call_rel(c, target);			/* call target */
+		if (frame)
+			emit_alu_imm(c, true, EXT_ADD, RBP, BPFVM_STACK_SIZE);	/* add rbp, 512 */
+		for (int i = 4; i-- > 0;)
+			if (info >> i & 1) {
+				if (frame)
+					emit_rm(c, 0, true, 0x8b, saved[i], RSP, 8 * i, false);	/* mov r, [rsp+8i] */
+				else
+					emit_pop(c, saved[i]);				/* pop r */
+			}
+		if (frame)
+			emit_alu_imm(c, true, EXT_ADD, RSP, 40);	/* add rsp, 40 */
+		return;
+	}
 	emit_push(c, RBX);						/* push rbx */
 	emit_push(c, R13);						/* push r13 */
 	emit_push(c, R14);						/* push r14 */
@@ -1495,12 +1574,17 @@ static void gen_frame_call(struct jctx *c, int target_reg, uint32_t target)
 /* call local: fault when all frames are in use, else a frame call */
 static void gen_call_local(struct jctx *c, size_t pc, const struct vm_insn *in)
 {
+	size_t t = (size_t)((long)pc + 1 + in->off);
+	if (!(c->fn_info[t] & FN_FRAME)) {
+		gen_frame_call(c, -1, insn_target(c, t), c->fn_info[t]);	/* uses no frame */
+		return;
+	}
 	emit_mov(c, true, AUX, RBP);					/* mov r11, rbp */
 	emit_alu(c, true, OPC_SUB, AUX, STK);				/* sub r11, r12 */
 	emit_alu_imm(c, true, EXT_CMP, AUX, BPFVM_STACK_SIZE);		/* cmp r11, 512 (last frame) */
 	size_t k = new_stub(c, STUB_DEEP, pc, 0);
 	emit_jcc(c, CC_E, stub_target(c, k));				/* je .too_deep */
-	gen_frame_call(c, -1, insn_target(c, (size_t)((long)pc + 1 + in->off)));
+	gen_frame_call(c, -1, insn_target(c, t), c->fn_info[t]);
 }
 
 /* callx: jit_rt_callx() resolves the value (function of this program, or
@@ -1528,7 +1612,7 @@ static void gen_callx(struct jctx *c, size_t pc, const struct vm_insn *in)
 	emit_jcc(c, CC_E, c->lbl[L_ABORT]);				/* jz abort */
 	emit_alu_imm(c, false, EXT_CMP, AX, JIT_CALLX_LOCAL);		/* cmp r10d, LOCAL */
 	size_t j_helper = emit_jcc8_fwd(c, CC_NE);			/* jne .helper */
-	gen_frame_call(c, AUX, 0);
+	gen_frame_call(c, AUX, 0, FN_FRAME | FN_WRITES);	/* callee unknown */
 	size_t j_done = emit_jmp32_fwd(c);				/* jmp .done */
 	bind8(c, j_helper);						/* .helper: */
 	gen_helper_call(c, AUX, 0, L_STOP, c->plan->live_after[pc]);
@@ -2015,8 +2099,6 @@ static void gen_image(struct jctx *c)
 		if (c->plan->leader[pc])
 			state_reset(c);
 		reserve(c);
-		if ((c->jump_in[pc] & JUMP_IN_LOOP) && LOOP_ALIGN > 1)
-			emit_nops(c, (LOOP_ALIGN - c->len % LOOP_ALIGN) % LOOP_ALIGN);
 		c->naddr[pc] = c->nbpos[pc] = (uint32_t)c->len;
 		if (c->plan->leader[pc] && c->checked) {
 			uint32_t n = c->plan->block_cnt[pc];
@@ -2057,8 +2139,7 @@ static void gen_image(struct jctx *c)
 		c->err = -E2BIG;
 }
 
-/* jump_in[t]: some jump, local call or function address (lddw) targets t;
- * JUMP_IN_LOOP when a jump from t or later does (a loop's head) */
+/* jump_in[t]: some jump, local call or function address (lddw) targets t */
 static void mark_jump_targets(struct jctx *c)
 {
 	const struct vm_insn *code = c->prog->code;
@@ -2073,7 +2154,68 @@ static void mark_jump_targets(struct jctx *c)
 		else if (in->op == OP_LDDW_FUNC)
 			t = (const struct vm_insn *)(uintptr_t)in->imm - code;
 		if (t >= 0 && (size_t)t < cnt)
-			c->jump_in[t] |= (uint8_t)(JUMP_IN | ((size_t)t <= pc ? JUMP_IN_LOOP : 0));
+			c->jump_in[t] = 1;
+	}
+}
+
+/* What instruction `in` means for a call to its function: FN_WRITES bits
+ * for r6..r9 it writes, FN_FRAME when it needs the function to have a frame.
+ * Checked code may fault anywhere: every function has a frame there. */
+static uint8_t fn_effect(const struct jctx *c, const struct vm_insn *in)
+{
+	const struct bpf_opinfo *o = &isa_ops[in->op];
+	uint8_t e = c->checked || in->dst == BPF_REG_10 || in->src == BPF_REG_10 ? FN_FRAME : 0;
+	unsigned int w = 0;	/* the register written, when 6..9 */
+	switch (o->fmt) {
+	case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END:
+	case FMT_LDX: case FMT_LOAD_ACQ: case FMT_LDDW:
+		w = in->dst;
+		break;
+	case FMT_ATOMIC:
+		w = (in->imm & BPF_FETCH) || (int32_t)in->imm == BPF_XCHG ? in->src : 0;
+		break;
+	case FMT_CALL: case FMT_CALL_KFUNC: case FMT_CALL_LOCAL: case FMT_CALLX:
+	case FMT_LDABS: case FMT_LDIND:
+		e |= FN_FRAME;	/* helpers may abort or tail-call, ld_abs may abort */
+		break;
+	default:
+		break;
+	}
+	if (w >= BPF_REG_6 && w <= BPF_REG_9)
+		e |= (uint8_t)(1u << (w - BPF_REG_6));
+	return e;
+}
+
+/* fn_info for each function: functions start at 0, at local call targets
+ * and at `lddw func` targets, and run to the next start */
+static void mark_functions(struct jctx *c)
+{
+	const struct vm_insn *code = c->prog->code;
+	size_t cnt = c->prog->insn_cnt, start = 0;
+	uint8_t *is_start = c->fn_info;	/* first: 1 at each start */
+	is_start[0] = 1;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		long t = -1;
+		if (isa_ops[code[pc].op].fmt == FMT_CALL_LOCAL)
+			t = (long)pc + 1 + code[pc].off;
+		else if (code[pc].op == OP_LDDW_FUNC)
+			t = (const struct vm_insn *)(uintptr_t)code[pc].imm - code;
+		if (t >= 0 && (size_t)t < cnt)
+			is_start[t] = 1;
+	}
+	uint8_t info = 0;
+	for (size_t pc = 0; pc <= cnt; pc++) {
+		if (pc == cnt || (pc > 0 && is_start[pc])) {
+			c->fn_info[start] = info;
+			start = pc;
+			info = 0;
+			if (pc == cnt)
+				break;
+		}
+		if (pc != start)
+			c->fn_info[pc] = 0;
+		if (code[pc].op != OP_INVALID)
+			info |= fn_effect(c, &code[pc]);
 	}
 }
 
@@ -2088,12 +2230,15 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	c.nbpos = calloc(cnt, sizeof(uint32_t));
 	c.dep = calloc(cnt, 1);
 	c.jump_in = calloc(cnt, 1);
+	c.fn_info = calloc(cnt, 1);
 	c.cap = cnt * 12 + 65536; /* typical code size: few reallocations */
 	c.buf = malloc(c.cap);
-	if (!c.naddr || !c.bpos || !c.nbpos || !c.dep || !c.jump_in || !c.buf)
+	if (!c.naddr || !c.bpos || !c.nbpos || !c.dep || !c.jump_in || !c.fn_info || !c.buf) {
 		c.err = -ENOMEM;
-	else
+	} else {
 		mark_jump_targets(&c);
+		mark_functions(&c);
+	}
 	for (c.pass = 0; !c.err; c.pass++) {
 		gen_image(&c);
 		if (c.err)
@@ -2120,6 +2265,7 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	free(c.nbpos);
 	free(c.dep);
 	free(c.jump_in);
+	free(c.fn_info);
 	free(c.stubs);
 	free(c.stub_off);
 	free(c.nstub_off);
@@ -2146,26 +2292,6 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 #include "exec/jit.h"
 
 bool jit_x86_64_no_bmi2;
-
-/* jump_in[t]: some jump, local call or function address (lddw) targets t;
- * JUMP_IN_LOOP when a jump from t or later does (a loop's head) */
-static void mark_jump_targets(struct jctx *c)
-{
-	const struct vm_insn *code = c->prog->code;
-	size_t cnt = c->prog->insn_cnt;
-	for (size_t pc = 0; pc < cnt; pc++) {
-		const struct vm_insn *in = &code[pc];
-		long t = -1;
-		if (in->op == OP_INVALID)
-			continue;
-		if (isa_is_jump((enum bpf_op)in->op) || isa_ops[in->op].fmt == FMT_CALL_LOCAL)
-			t = (long)pc + 1 + in->off;
-		else if (in->op == OP_LDDW_FUNC)
-			t = (const struct vm_insn *)(uintptr_t)in->imm - code;
-		if (t >= 0 && (size_t)t < cnt)
-			c->jump_in[t] |= (uint8_t)(JUMP_IN | ((size_t)t <= pc ? JUMP_IN_LOOP : 0));
-	}
-}
 
 int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 		     struct jit_code *out, char *log, size_t log_sz)
