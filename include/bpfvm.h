@@ -87,6 +87,14 @@ struct bpfvm_prog;
 enum bpfvm_prog_flags {
 	/* only the helpers given in opts->helpers exist, no built-in ones */
 	BPFVM_PROG_NO_BUILTIN_HELPERS = 1u << 0,
+	/* the program is for bpfvm_prog_verify(): check only what the kernel
+	 * checks before its verifier runs (opcodes, lddw pairs, jump and call
+	 * targets), in its words; reserved fields and registers are the
+	 * verifier's, where a path reaches them, and code no path reaches may
+	 * hold anything, as in Linux.  Until verified, an instruction that is
+	 * not well-formed faults if run; verification turns code no path
+	 * reaches into `ja -1`. */
+	BPFVM_PROG_DEFER_CHECKS = 1u << 1,
 };
 
 struct bpfvm_prog_opts {
@@ -104,7 +112,8 @@ struct bpfvm_prog_opts {
 };
 
 /* Check the bytecode's structure (opcodes, reserved fields, registers, jump
- * and call targets, lddw pairs, helper IDs) and build a runnable program.
+ * and call targets, lddw pairs, helper IDs; less with BPFVM_PROG_DEFER_CHECKS)
+ * and build a runnable program.
  * On failure returns NULL with errno set (EINVAL for bad bytecode, ENOMEM) and,
  * when given, log_buf names the instruction index and the problem. */
 BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,

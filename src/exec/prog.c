@@ -1,6 +1,8 @@
 /* prog.c — building a runnable program from bytecode.
  *
- * bpfvm_prog_from_insns() validates the bytecode's structure (isa/), decodes
+ * bpfvm_prog_from_insns() validates the bytecode's structure (isa/; for a
+ * program to be verified, only as much as the kernel does before verifying,
+ * and instructions the verifier has yet to check become traps), decodes
  * every instruction once into struct vm_insn, and binds each helper call to
  * an implementation: the embedder's (opts->helpers) first, then bpfvm's own
  * (helpers.def).  A call to a helper nobody implements is refused here, at
@@ -218,6 +220,21 @@ static int predecode(struct bpfvm_prog *prog, size_t pc, enum bpf_op op,
 	return 0;
 }
 
+/* BPFVM_PROG_DEFER_CHECKS: the kernel's checks before verification (the
+ * verifier checks the rest where a path reaches it); fills ops and flags
+ * (ISA_*) per slot; returns 0 or -EINVAL with the kernel's message */
+static int validate_early(struct bpfvm_prog *prog, uint16_t *ops, uint8_t *flags, char *log,
+			  size_t log_sz)
+{
+	char msg[128] = "";
+	size_t pc;
+	int err = isa_validate_early(prog->insns, prog->insn_cnt, ops, flags, &pc, msg,
+				     sizeof(msg));
+	if (err == -EINVAL)
+		logf_(log, log_sz, "insn %zu: %s", pc, msg);
+	return err;
+}
+
 static void prog_destroy(struct bpfvm_prog *prog)
 {
 	jit_prog_free(prog);
@@ -286,6 +303,7 @@ BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 	char *log = opts ? opts->log_buf : NULL;
 	size_t log_sz = opts ? opts->log_size : 0;
 	uint16_t *ops = NULL;
+	uint8_t *flags = NULL;
 	int err = -ENOMEM;
 
 	if (opts && opts->sz < offsetof(struct bpfvm_prog_opts, log_size)) {
@@ -318,7 +336,14 @@ BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 			      BPFVM_MAX_HELPER_ID);
 		goto fail;
 	}
-	err = isa_validate(prog->insns, insn_cnt, ops, log, log_sz);
+	if (opts && (opts->flags & BPFVM_PROG_DEFER_CHECKS)) {
+		flags = malloc(insn_cnt);
+		if (!flags)
+			goto fail;
+		err = validate_early(prog, ops, flags, log, log_sz);
+	} else {
+		err = isa_validate(prog->insns, insn_cnt, ops, log, log_sz);
+	}
 	if (err)
 		goto fail;
 	for (size_t pc = 0; pc < insn_cnt; pc++) {
@@ -326,11 +351,16 @@ BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 			prog->code[pc].op = OP_INVALID;
 			continue;
 		}
+		if (flags && (flags[pc] & ISA_UNDECODED))
+			continue;	/* a trap: code[pc] is all zero, op OP_INVALID */
 		err = predecode(prog, pc, (enum bpf_op)ops[pc], opts, log, log_sz);
 		if (err)
 			goto fail;
+		if (flags && (flags[pc] & ISA_MALFORMED))
+			prog->code[pc].op = OP_INVALID;	/* a trap until verified */
 	}
 	free(ops);
+	free(flags);
 	int fd = fdtable_install(FD_KIND_PROG, prog, &prog_fd_ops);
 	if (fd < 0) {
 		err = fd;
@@ -340,6 +370,7 @@ BPFVM_API struct bpfvm_prog *bpfvm_prog_from_insns(const struct bpf_insn *insns,
 	return prog;
 fail:
 	free(ops);
+	free(flags);
 fail_noops:
 	if (prog)
 		prog_destroy(prog);

@@ -4,7 +4,9 @@
  * checks what can be checked without following values: opcodes, reserved
  * fields, register numbers, jump targets and lddw pairs.  Proving memory
  * safety is the verifier's job; running unproven code safely is the checked
- * interpreter's.
+ * interpreter's.  For a program that will be verified, the early validator
+ * checks only what the kernel checks before its verifier runs, and leaves
+ * the rest to the verifier (code no path reaches is never checked there).
  */
 #include "isa/isa.h"
 
@@ -12,9 +14,10 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 const struct bpf_opinfo isa_ops[OP_CNT] = {
-	[OP_INVALID] = { "INVALID", "(invalid)", 0, SEL_NONE, FMT_EXIT, 0 },
+	[OP_INVALID] = { "INVALID", "(invalid)", 0, SEL_NONE, FMT_NONE, 0 },
 #define OP(name, code, sel, val, mnem, fmt) \
 	[OP_##name] = { #name, mnem, code, SEL_##sel, FMT_##fmt, val },
 #include "isa/opcodes.def"
@@ -144,8 +147,8 @@ static const uint8_t fmt_zero[] = {
 };
 
 /* Per-instruction checks: known opcode, reserved fields, registers. */
-static int check_insn(const struct bpf_insn *in, size_t pc, enum bpf_op op,
-		      char *err, size_t err_sz)
+int isa_check_insn(const struct bpf_insn *in, size_t pc, enum bpf_op op, char *err,
+		   size_t err_sz)
 {
 	if (op == OP_INVALID) {
 		pthread_once(&index_once, build_index);
@@ -196,7 +199,7 @@ int isa_validate(const struct bpf_insn *insns, size_t cnt, uint16_t *ops,
 	/* pass 1: decode, per-instruction checks, lddw pairs */
 	for (size_t pc = 0; pc < cnt; pc++) {
 		enum bpf_op op = isa_decode(&insns[pc]);
-		int ret = check_insn(&insns[pc], pc, op, err, err_sz);
+		int ret = isa_check_insn(&insns[pc], pc, op, err, err_sz);
 		if (ret)
 			return ret;
 		ops[pc] = (uint16_t)op;
@@ -236,5 +239,170 @@ int isa_validate(const struct bpf_insn *insns, size_t cnt, uint16_t *ops,
 	enum bpf_op lop = (enum bpf_op)ops[last];
 	if (lop != OP_EXIT && lop != OP_JA && lop != OP_JA32)
 		return fail(err, err_sz, "insn %zu: last insn is not an exit or jmp", last);
+	return 0;
+}
+
+/* ------------------------------------------------------------ early -- */
+
+/* Opcodes the kernel knows (bpf_opcode_in_insntable): every row's, except
+ * callx, which Linux does not have. */
+static bool kernel_knows(uint8_t code)
+{
+	pthread_once(&index_once, build_index);
+	return first_row[code] && code != (BPF_JMP | BPF_CALL | BPF_X);
+}
+
+/* a jump as check_subprogs() sees one: JMP/JMP32 class, not call or exit */
+static bool early_is_jump(uint8_t code)
+{
+	uint8_t cls = BPF_CLASS(code), opc = BPF_OP(code);
+	return (cls == BPF_JMP || cls == BPF_JMP32) && opc != BPF_CALL && opc != 0x90;
+}
+
+static long early_target(const struct bpf_insn *in, size_t pc)
+{
+	if (in->code == (BPF_JMP32 | BPF_JA))
+		return (long)pc + 1 + in->imm;
+	return (long)pc + 1 + in->off;
+}
+
+/* a local call or an lddw of a function: its target starts a subprogram */
+static bool early_is_pseudo(const struct bpf_insn *in)
+{
+	return (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
+	       (in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC);
+}
+
+static int early_fail(size_t *err_pc, size_t pc, char *err, size_t err_sz, const char *msg)
+{
+	*err_pc = pc;
+	return fail(err, err_sz, "%s", msg);
+}
+
+/* add_subprog_and_kfunc() and check_subprogs(): kfunc calls to vmlinux,
+ * subprogram starts, jumps inside their subprogram, every subprogram ending
+ * in an exit or a jump */
+static int early_subprogs(const struct bpf_insn *insns, size_t cnt, uint8_t *start,
+			  size_t *err_pc, char *err, size_t err_sz)
+{
+	start[0] = 1;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		const struct bpf_insn *in = &insns[pc];
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_KFUNC_CALL &&
+		    in->off) /* off: a module's BTF in fd_array, which bpfvm has not */
+			return early_fail(err_pc, pc, err, err_sz, in->off < 0
+				? "negative offset disallowed for kernel module function call"
+				: "kfunc offset > 0 without fd_array is invalid");
+		if (!early_is_pseudo(in))
+			continue;
+		long t = (long)pc + 1 + insns[pc].imm;
+		if (t < 0 || (size_t)t >= cnt)
+			return early_fail(err_pc, pc, err, err_sz, "call to invalid destination");
+		start[t] = 1;
+	}
+	size_t sub_start = 0, sub_end = 1;
+	while (sub_end < cnt && !start[sub_end])
+		sub_end++;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		uint8_t code = insns[pc].code;
+		if (early_is_jump(code)) {
+			long t = early_target(&insns[pc], pc);
+			if (t < (long)sub_start || t >= (long)sub_end) {
+				*err_pc = pc;
+				return fail(err, err_sz, "jump out of range from insn %zu to %ld", pc, t);
+			}
+		}
+		if (pc != sub_end - 1)
+			continue;
+		if (code != (BPF_JMP | 0x90) && code != (BPF_JMP32 | BPF_JA) &&
+		    code != (BPF_JMP | BPF_JA))
+			return early_fail(err_pc, pc, err, err_sz, "last insn is not an exit or jmp");
+		sub_start = sub_end++;
+		while (sub_end < cnt && !start[sub_end])
+			sub_end++;
+	}
+	return 0;
+}
+
+/* resolve_pseudo_ldimm64()'s checks of one instruction (lddw: of the pair) */
+static int early_insn(const struct bpf_insn *insns, size_t cnt, size_t pc, size_t *err_pc,
+		      char *err, size_t err_sz)
+{
+	const struct bpf_insn *in = &insns[pc];
+	uint8_t mode = BPF_MODE(in->code);
+	if (BPF_CLASS(in->code) == BPF_LDX &&
+	    ((mode != BPF_MEM && mode != BPF_MEMSX) || in->imm))
+		return early_fail(err_pc, pc, err, err_sz, "BPF_LDX uses reserved fields");
+	if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
+		const struct bpf_insn *hi = &in[1];
+		if (pc + 1 >= cnt || hi->code || hi->dst_reg || hi->src_reg || hi->off)
+			return early_fail(err_pc, pc, err, err_sz, "invalid bpf_ld_imm64 insn");
+		switch (in->src_reg) {
+		case 0:
+		case BPF_PSEUDO_BTF_ID:
+		case BPF_PSEUDO_FUNC:
+		case BPF_PSEUDO_MAP_VALUE:
+		case BPF_PSEUDO_MAP_IDX_VALUE:
+			return 0;
+		case BPF_PSEUDO_MAP_FD:
+		case BPF_PSEUDO_MAP_IDX:
+			if (!hi->imm)
+				return 0;
+			break;
+		default:
+			break;
+		}
+		return early_fail(err_pc, pc, err, err_sz, "unrecognized bpf_ld_imm64 insn");
+	}
+	if (!kernel_knows(in->code)) {
+		*err_pc = pc;
+		return fail(err, err_sz, "unknown opcode %02x", in->code);
+	}
+	return 0;
+}
+
+int isa_validate_early(const struct bpf_insn *insns, size_t cnt, uint16_t *ops,
+		       uint8_t *flags, size_t *err_pc, char *err, size_t err_sz)
+{
+	*err_pc = 0;
+	if (cnt == 0)
+		return fail(err, err_sz, "empty program");
+	uint8_t *start = calloc(cnt, 1);
+	if (!start)
+		return -ENOMEM;
+	int ret = early_subprogs(insns, cnt, start, err_pc, err, err_sz);
+	free(start);
+	if (ret)
+		return ret;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		ret = early_insn(insns, cnt, pc, err_pc, err, err_sz);
+		if (ret)
+			return ret;
+		enum bpf_op op = isa_decode(&insns[pc]);
+		flags[pc] = 0;
+		if (op == OP_INVALID) {
+			op = (enum bpf_op)first_row[insns[pc].code];
+			flags[pc] = ISA_UNDECODED | ISA_MALFORMED;
+		} else if (isa_check_insn(&insns[pc], pc, op, NULL, 0)) {
+			flags[pc] = ISA_MALFORMED;
+		}
+		ops[pc] = (uint16_t)op;
+		if (isa_ops[op].fmt == FMT_LDDW) {
+			ops[++pc] = OP_INVALID;
+			flags[pc] = 0;
+		}
+	}
+	/* check_cfg(): nothing lands on the second half of an lddw */
+	for (size_t pc = 0; pc < cnt; pc++) {
+		enum bpf_op op = (enum bpf_op)ops[pc];
+		if (op == OP_INVALID || (!isa_is_jump(op) && isa_ops[op].fmt != FMT_CALL_LOCAL &&
+					 op != OP_LDDW_FUNC))
+			continue;
+		long t = isa_target(&insns[pc], pc, op);
+		if (t > 0 && (size_t)t < cnt && ops[t] == OP_INVALID) {
+			*err_pc = (size_t)t - 1;
+			return fail(err, err_sz, "jump into the middle of ldimm64 insn %ld", t - 1);
+		}
+	}
 	return 0;
 }

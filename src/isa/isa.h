@@ -43,6 +43,10 @@ enum bpf_fmt {
 	FMT_LOAD_ACQ,	/* ldacqw dst, [src+off]                         */
 	FMT_STORE_REL,	/* strelw [dst+off], src                         */
 };
+/* the format of OP_INVALID, which is no instruction (lddw's second half, a
+ * trap): outside enum bpf_fmt, so switches over the formats of real rows
+ * stay exhaustive and a consumer that meets it takes its default */
+#define FMT_NONE 0xff
 
 enum bpf_op {
 	OP_INVALID = 0,
@@ -88,5 +92,33 @@ long isa_target(const struct bpf_insn *insn, size_t pc, enum bpf_op op);
  * message naming the instruction index in err. */
 int isa_validate(const struct bpf_insn *insns, size_t cnt, uint16_t *ops,
 		 char *err, size_t err_sz);
+
+/* Per-slot facts isa_validate_early() reports. */
+enum {
+	ISA_UNDECODED = 1u << 0,	/* no row matches: ops[] holds its opcode's first row */
+	ISA_MALFORMED = 1u << 1,	/* isa_validate() would refuse it (reserved fields,
+					 * registers, r10 written, or ISA_UNDECODED) */
+};
+
+/* Check a program as the Linux kernel does before its verifier walks it
+ * (add_subprog_and_kfunc, check_subprogs, resolve_pseudo_ldimm64 and the
+ * lddw rule of check_cfg), with the kernel's messages: local-call and
+ * function targets inside the program, jumps inside their subprogram, each
+ * subprogram ending in an exit or a jump, ldx reserved fields, lddw pairs,
+ * opcodes the kernel knows, no jump into the second half of an lddw.  The
+ * reserved fields and registers of every other instruction are the
+ * verifier's to check, where a path reaches it: code no path reaches may hold
+ * anything.  Fills ops[0..cnt) as isa_validate() does, except that an
+ * instruction no row matches gets its opcode's first row (the structure is
+ * followed by opcode, as the kernel does), and flags[0..cnt) with ISA_*.
+ * Returns 0, or -EINVAL with the kernel's message in err and the instruction
+ * it is about in *err_pc. */
+int isa_validate_early(const struct bpf_insn *insns, size_t cnt, uint16_t *ops,
+		       uint8_t *flags, size_t *err_pc, char *err, size_t err_sz);
+
+/* isa_validate()'s verdict on the instruction at pc alone (op: its
+ * isa_decode()): 0, or -EINVAL with a message naming pc in err. */
+int isa_check_insn(const struct bpf_insn *insn, size_t pc, enum bpf_op op,
+		   char *err, size_t err_sz);
 
 #endif

@@ -692,6 +692,8 @@ static int load_prog(struct bpfvm_object *obj, struct obj_prog *p, struct bpfvm_
 	po.log_size = sizeof(log);
 	po.maps = maps;
 	po.map_cnt = obj->map_cnt;
+	if (!(obj->flags & BPFVM_OBJECT_UNVERIFIED))
+		po.flags |= BPFVM_PROG_DEFER_CHECKS;	/* as BPF_PROG_LOAD: the verifier's */
 	p->prog = bpfvm_prog_from_insns(insns, cnt, &po);
 	free(insns);
 	if (!p->prog) {

@@ -195,12 +195,11 @@ int check_alu(struct venv *env, int idx)
 	int dstno = in->dst_reg, err;
 	struct vreg *dst = reg_of(env, dstno);
 
-	if (dstno == 10) {
-		verbose(env, "frame pointer is read only\n");
-		return -EACCES;
-	}
+	/* fields and operands in the kernel's order (check_alu_op()): reserved
+	 * fields, source, destination read, div by zero, shift, r10 written;
+	 * check_fields() has checked the first ones */
 	if (info->fmt == FMT_NEG || info->fmt == FMT_END) {
-		if ((err = check_reg_read(env, dstno)))
+		if ((err = check_reg_read(env, dstno)) || (err = check_reg_arg_write(env, dstno)))
 			return err;
 		if (is_pointer(dst)) {
 			set_unknown(env, dstno);
@@ -232,6 +231,8 @@ int check_alu(struct venv *env, int idx)
 	}
 
 	if (opn == 0xb0) { /* mov */
+		if ((err = check_reg_arg_write(env, dstno)))
+			return err;
 		struct vreg *s = src_is_reg ? reg_of(env, in->src_reg) : NULL;
 		uint8_t live = dst->live;
 		if (!src_is_reg) {
@@ -291,6 +292,8 @@ int check_alu(struct venv *env, int idx)
 			return -EINVAL;
 		}
 	}
+	if ((err = check_reg_arg_write(env, dstno)))
+		return err;
 
 	struct vreg s = *src;
 	if (is_pointer(&s) || is_pointer(dst)) {
@@ -736,6 +739,13 @@ int check_ld_abs(struct venv *env, int idx)
 		verbose(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
 		return -EINVAL;
 	}
+	if (in->dst_reg || in->off || BPF_SIZE(in->code) == BPF_DW ||
+	    (BPF_MODE(in->code) == BPF_ABS && in->src_reg)) {
+		verbose(env, "BPF_LD_[ABS|IND] uses reserved fields\n");
+		return -EINVAL;
+	}
+	if ((err = check_reg_read(env, 6)))
+		return err;
 	if (env->cur->ref_cnt) {
 		verbose(env, "BPF_LD_[ABS|IND] cannot be mixed with socket references\n");
 		return -EINVAL;
@@ -744,15 +754,13 @@ int check_ld_abs(struct venv *env, int idx)
 		verbose(env, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region\n");
 		return -EINVAL;
 	}
-	if ((err = check_reg_read(env, 6)))
-		return err;
-	if (op == OP_LDIND_B || op == OP_LDIND_H || op == OP_LDIND_W) {
-		if ((err = check_reg_read(env, in->src_reg)))
-			return err;
-	}
 	if (reg_of(env, 6)->type != PTR_TO_CTX) {
 		verbose(env, "at the time of BPF_LD_ABS|IND R6 != pointer to skb\n");
 		return -EINVAL;
+	}
+	if (op == OP_LDIND_B || op == OP_LDIND_H || op == OP_LDIND_W) {
+		if ((err = check_reg_read(env, in->src_reg)))
+			return err;
 	}
 	for (int r = 1; r <= 5; r++) {
 		reg_mark_not_init(reg_of(env, r));

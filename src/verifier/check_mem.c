@@ -716,6 +716,10 @@ int check_mem_access(struct venv *env, int insn_idx, int regno, int off, int siz
 		}
 		int ptype;
 		err = check_ctx_access(env, insn_idx, off, size, t, &ptype);
+		if (!err && sign_ext && ptype != NOT_INIT) { /* a packet pointer, sign-extended */
+			verbose(env, "invalid bpf_context access off=%d size=%d\n", off, size);
+			err = -EACCES;
+		}
 		if (err)
 			return err;
 		if (t == ACC_READ && value_regno >= 0) {

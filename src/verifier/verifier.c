@@ -141,6 +141,9 @@ static int do_check(struct venv *env)
 		env->scratched_regs = 0;
 		env->scratched_slots = 0;
 
+		env->aux[idx].visited = 1;
+		if ((err = check_fields(env, idx)))
+			return err;
 		enum bpf_op op = env->ops[idx];
 		const struct bpf_opinfo *info = &isa_ops[op];
 		bool path_done = false;
@@ -184,6 +187,7 @@ static int do_check(struct venv *env)
 			break;
 		case FMT_LDDW:
 			err = check_ld_imm64(env, idx);
+			env->aux[idx + 1].visited = 1;
 			next = idx + 2;
 			break;
 		case FMT_LDABS:
@@ -248,22 +252,53 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The code bpfvm runs, after a verification: as the kernel's
+ * sanitize_dead_code(), each slot of an accepted program that no path
+ * reached becomes `ja -1`, so neither the interpreter nor the JIT meets an
+ * instruction the verifier did not check; the others run their own
+ * instruction.  A refused program gets back what bpfvm_prog_from_insns()
+ * built: its own instructions, traps (OP_INVALID) for malformed ones.  Only
+ * op and off change (imm keeps lddw's map, dst and src stay). */
+static void patch_code(struct venv *env, bool accepted)
+{
+	struct vm_insn *code = env->prog->code;
+	for (size_t pc = 0; pc < env->insn_cnt; pc++) {
+		const struct bpf_insn *in = &env->insns[pc];
+		enum bpf_op op = env->ops[pc];
+		uint8_t fmt = isa_ops[op].fmt;
+		if (accepted ? !env->aux[pc].visited : (env->isa_flags[pc] & ISA_UNDECODED) != 0) {
+			code[pc].op = accepted ? OP_JA : OP_INVALID;
+			code[pc].off = accepted ? -1 : 0;
+			continue;
+		}
+		code[pc].op = (uint16_t)(!accepted && (env->isa_flags[pc] & ISA_MALFORMED) ? OP_INVALID
+											   : op);
+		code[pc].off = op != OP_INVALID && (fmt == FMT_JA32 || fmt == FMT_CALL_LOCAL) ? in->imm
+											     : in->off;
+	}
+}
+
 static int verify(struct venv *env)
 {
 	char err[256];
+	size_t err_pc;
 	int ret;
 	env->ops = malloc(env->insn_cnt * sizeof(*env->ops));
+	env->isa_flags = malloc(env->insn_cnt);
 	env->aux = calloc(env->insn_cnt, sizeof(*env->aux));
 	env->explored = calloc(env->insn_cnt + 1, sizeof(*env->explored));
 	env->map_cap = (int)env->prog->map_cnt * 2 + 4;
 	env->maps = calloc((size_t)env->map_cap, sizeof(*env->maps));
-	if (!env->ops || !env->aux || !env->explored || !env->maps)
+	if (!env->ops || !env->isa_flags || !env->aux || !env->explored || !env->maps)
 		return -ENOMEM;
-	ret = isa_validate(env->insns, env->insn_cnt, env->ops, err, sizeof(err));
+	ret = isa_validate_early(env->insns, env->insn_cnt, env->ops, env->isa_flags, &err_pc, err,
+				 sizeof(err));
 	if (ret) {
-		verbose(env, "%s\n", err);
+		if (ret == -EINVAL)
+			verbose(env, "%s\n", err);
 		return ret;
 	}
+	env->structure_ok = true;
 	for (size_t i = 0; i < env->prog->map_cnt; i++)
 		env_map_for(env, env->prog->maps[i]);
 	ret = cfg_check(env);
@@ -334,6 +369,8 @@ BPFVM_API int bpfvm_prog_verify(struct bpfvm_prog *prog, const struct bpfvm_veri
 	for (size_t i = 0; !ret && i < prog->map_cnt; i++)
 		if (prog->maps[i] && map_prog_array_bind(prog->maps[i], prog->type))
 			ret = -EINVAL;
+	if (env.structure_ok)
+		patch_code(&env, ret == 0);
 	if (!ret)
 		prog->verified = true;
 	if (opts && opts->sz >= offsetof(struct bpfvm_verify_opts, stats) + sizeof(void *) &&
@@ -351,6 +388,7 @@ BPFVM_API int bpfvm_prog_verify(struct bpfvm_prog *prog, const struct bpfvm_veri
 	prune_free_all(&env);
 	vlog_free(&env.log);
 	free(env.ops);
+	free(env.isa_flags);
 	free(env.aux);
 	free(env.maps);
 	return ret;

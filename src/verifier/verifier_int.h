@@ -7,6 +7,7 @@
  *   bounds.c       scalar value domain (tnum + signed/unsigned 64/32-bit ranges)
  *   state.c        states: allocation, copies, ids, stack slots, references
  *   cfg.c          structure: subprograms, jumps, unreachable code, stack depth
+ *   check_fields.c reserved fields and registers of a reached instruction
  *   check_mem.c    loads and stores through every pointer type
  *   check_ctx.c    context field rules per program type (ctx_access.def)
  *   check_helper.c helper, kfunc and bpf-to-bpf calls, callbacks, exits
@@ -167,7 +168,9 @@ struct vref {
 struct vhist {
 	int32_t idx, prev_idx;
 	uint32_t flags;		/* HIST_STACK | frameno << 1 | spi << 4 */
+	uint16_t walked_regs;	/* precise.c: demand already walked back from here */
 	uint64_t linked;	/* LINKED_* packing, 0: none */
+	uint64_t walked_slots;
 };
 
 enum {
@@ -236,6 +239,7 @@ struct vinsn_aux {
 	uint8_t seen : 1;
 	uint8_t iter_next : 1;
 	uint8_t calls_cb : 1;
+	uint8_t visited : 1;	/* a path reached it (else: dead code, patched after) */
 	uint16_t live_regs;	/* static liveness: regs read before written (bit per reg) */
 	int subprog;
 };
@@ -262,6 +266,8 @@ struct venv {
 	uint32_t prog_type;
 	uint32_t attach_type;
 	uint16_t *ops;			/* decoded op per slot (OP_INVALID: lddw tail) */
+	uint8_t *isa_flags;		/* ISA_UNDECODED, ISA_MALFORMED per slot */
+	bool structure_ok;		/* isa_validate_early() passed: ops, isa_flags set */
 	struct vinsn_aux *aux;
 	struct vsubprog subprogs[V_MAX_SUBPROGS + 1];
 	int subprog_cnt;
@@ -425,6 +431,12 @@ int check_kfunc_call(struct venv *env, int insn_idx);
 int check_subprog_call(struct venv *env, int insn_idx, int *next_idx);
 int check_exit(struct venv *env, int *next_idx, bool *path_done);
 bool helper_allowed(uint32_t prog_type, uint32_t id);
+
+/* ------------------------------------------------------- check_fields.c -- */
+
+/* The reserved fields and registers of the reached instruction at idx, as
+ * the kernel checks them: 0 or a negative errno with the kernel's message. */
+int check_fields(struct venv *env, int idx);
 
 /* --------------------------------------------------------- check_insn.c -- */
 

@@ -12,8 +12,9 @@
  *   -- verdict      accept | reject
  *   -- error        a substring the rejection log must contain
  *   -- kernel       skip REASON: do not load this case into the kernel
- * bpfvm_prog_from_insns() refuses malformed bytecode before the verifier
- * sees it, in its own words: for those cases only the verdict is compared.
+ * bpfvm_prog_from_insns() (with BPFVM_PROG_DEFER_CHECKS, as the kernel's
+ * BPF_PROG_LOAD) refuses malformed bytecode before the verifier sees it: for
+ * those cases only the verdict is compared.
  */
 #ifndef BPFVM_VERIFIER_SUITE_H
 #define BPFVM_VERIFIER_SUITE_H
@@ -246,6 +247,7 @@ static inline int vs_run_bpfvm(const struct vs_case *c, struct vs_result *r)
 		goto out;
 	}
 	struct bpfvm_prog_opts po = BPFVM_OPTS_INIT(bpfvm_prog_opts);
+	po.flags = BPFVM_PROG_DEFER_CHECKS;	/* as the kernel's BPF_PROG_LOAD */
 	po.log_buf = r->log;
 	po.log_size = log_sz;
 	po.maps = maps;

@@ -19,11 +19,18 @@
  *   cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude -Isrc \
  *      -o build/tests/vkdiff tests/vkdiff/vkdiff.c build/libbpfvm.a -lpthread -lm
  * Run:  build/tests/vkdiff [--count N] [--seed S] [--show-fr N] [--logs] [--only PS] [-v]
+ *       build/tests/vkdiff --fields [--logs]
  *   --show-fr N  print the first N programs the kernel accepts and bpfvm
  *                rejects (false rejects)
  *   --logs       with each program shown, the last lines of both logs
  *   --only PS    generate and compare only the program of seed PS (as
  *                printed: "seed 31000175"), whatever --count and --seed say
+ *   --fields     instead: every opcode with combinations of field values, in
+ *                code no path reaches and reached (what the kernel checks
+ *                before verifying and where its verifier goes); prints the
+ *                verdicts and the messages that differ
+ * bpfvm builds its programs with BPFVM_PROG_DEFER_CHECKS, as a loader that
+ * verifies does.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -669,6 +676,7 @@ static int kload(const struct bpf_insn *in, int cnt, int type)
 static struct bpfvm_prog *vload(const struct bpf_insn *in, int cnt, int type, int *verdict)
 {
 	struct bpfvm_prog_opts po = BPFVM_OPTS_INIT(bpfvm_prog_opts);
+	po.flags = BPFVM_PROG_DEFER_CHECKS;	/* verified, as the kernel's load */
 	po.maps = type == 1 ? vmaps_socket : vmaps;
 	po.map_cnt = NMAPS;
 	po.log_buf = vlog;
@@ -702,7 +710,8 @@ static void msg_of(const char *log, char *out, size_t size)
 		const char *nl = strchr(line, '\n');
 		int idx;
 		char ch;
-		if (sscanf(line, "%d: %c", &idx, &ch) == 2 && (ch == '(' || ch == 'R'))
+		if (sscanf(line, "%d: %c", &idx, &ch) == 2 &&
+		    (ch == '(' || ch == 'R' || (ch == 'B' && strstr(line, ": BUG_"))))
 			after = nl ? nl + 1 : NULL;
 		line = nl ? nl + 1 : NULL;
 	}
@@ -883,11 +892,104 @@ static void quiet_trace(void *ctx, int cpu, const char *msg, const char *line)
 	(void)ctx, (void)cpu, (void)msg, (void)line;
 }
 
+/* ---------------------------------------------------------- field sweep -- */
+
+/* the message without bpfvm's "insn N: " prefix of a load-time refusal */
+static void msg_plain(const char *log, char *out, size_t size)
+{
+	char m[256];
+	msg_of(log, m, sizeof(m));
+	const char *s = m;
+	unsigned pc;
+	int len = 0;
+	if (sscanf(m, "insn %u: %n", &pc, &len) == 1 && len > 0)
+		s = m + len;
+	snprintf(out, size, "%s", s);
+}
+
+/* --fields: every opcode the kernel or bpfvm knows, with each combination of
+ * some values of its fields, once where no path reaches it (the kernel checks
+ * little there: unknown opcodes, lddw pairs, targets, ldx fields) and once
+ * reached with r0..r9 initialised (reserved fields and registers checked,
+ * in the kernel's words).  Prints every verdict that differs and the
+ * messages that differ, grouped; returns the number of verdicts that differ. */
+static int fields_sweep(int logs)
+{
+	static const int offs[] = { 0, 1, -1, 8, 16, 32 };
+	static const int imms[] = { 0, 1, 16, 32, 64, -1, 0x100, 0x110, 0xe1, 0xf1 };
+	static const int dsts[] = { 0, 1, 10, 11 }, srcs[] = { 0, 1, 2, 10, 11 };
+	long tab[2][2][2] = { { { 0 } } };	/* [reached][kernel][bpfvm] */
+	int shown = 0, verdict_diff = 0;
+	nfr = nfa = nrr = 0;
+	for (int code = 0; code < 256; code++) {
+		for (int d = 0; d < 4; d++) for (int sr = 0; sr < 5; sr++)
+		for (int o = 0; o < 6; o++) for (int im = 0; im < 10; im++)
+		for (int reached = 0; reached < 2; reached++) {
+			if (code == 0x18 && (srcs[sr] == 1 || srcs[sr] == 2))
+				continue;	/* map fds: the two sides' differ */
+			int type = (code & 7) == 0 && code != 0x18 ? 1 : 6;
+			n = 0;
+			E(MOVK, 0, 0, 0, 0);
+			int w = code == 0x18 ? 2 : 1;
+			if (reached) {
+				for (int r = 2; r <= 9; r++)
+					E(MOVK, r, 0, 0, 0);
+			} else {
+				E(0x15, 0, 0, w, 0);
+			}
+			E((uint8_t)code, dsts[d], srcs[sr], offs[o], imms[im]);
+			if (w == 2)
+				E(0, 0, 0, 0, 0);
+			E(EXIT, 0, 0, 0, 0);
+			int v;
+			struct bpfvm_prog *p = vload(prog, n, type, &v);
+			if (p)
+				bpfvm_prog_free(p);
+			int k = kload(prog, n, type);
+			if (k < 0)
+				continue;
+			tab[reached][k][v]++;
+			char km[256], vm[256], key[600];
+			msg_plain(klog, km, sizeof(km));
+			msg_plain(vlog, vm, sizeof(vm));
+			if (k != v) {
+				verdict_diff++;
+				snprintf(key, sizeof(key), "%s %02x: kernel %s, bpfvm %s", reached ? "reached" : "dead",
+					 code, k ? "accepts" : km, v ? "accepts" : vm);
+				bump(k ? fr : fa, k ? &nfr : &nfa, key, (uint64_t)code, type);
+				if (shown++ < 20 || logs) {
+					printf("\n--- %s\n", key);
+					print_prog(prog, n);
+				}
+			} else if (!k && strcmp(km, vm)) {
+				snprintf(key, sizeof(key), "%s %02x: kernel '%s', bpfvm '%s'",
+					 reached ? "reached" : "dead", code, km, vm);
+				bump(rr, &nrr, key, (uint64_t)code, type);
+			}
+		}
+	}
+	for (int r = 0; r < 2; r++)
+		printf("%s: KA/VA %ld KA/VR %ld KR/VA %ld KR/VR %ld\n", r ? "reached" : "dead   ",
+		       tab[r][1][1], tab[r][1][0], tab[r][0][1], tab[r][0][0]);
+	qsort(fa, (size_t)nfa, sizeof(fa[0]), gcmp);
+	qsort(fr, (size_t)nfr, sizeof(fr[0]), gcmp);
+	qsort(rr, (size_t)nrr, sizeof(rr[0]), gcmp);
+	printf("\nverdicts that differ (%d classes):\n", nfa + nfr);
+	for (int i = 0; i < nfa; i++)
+		printf("  %6d  %s\n", fa[i].count, fa[i].key);
+	for (int i = 0; i < nfr; i++)
+		printf("  %6d  %s\n", fr[i].count, fr[i].key);
+	printf("\nboth reject, messages differ (%d classes):\n", nrr);
+	for (int i = 0; i < nrr; i++)
+		printf("  %6d  %s\n", rr[i].count, rr[i].key);
+	return verdict_diff;
+}
+
 int main(int argc, char **argv)
 {
 	long count = 20000;
 	uint64_t seed = 1;
-	int show_fr = 0, verbose = 0, logs = 0;
+	int show_fr = 0, verbose = 0, logs = 0, fields = 0;
 	long long only = -1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--count") && i + 1 < argc)
@@ -902,6 +1004,8 @@ int main(int argc, char **argv)
 			logs = 1;
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = strtoll(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--fields"))
+			fields = 1;
 	}
 	for (int i = 0; i < NMAPS; i++) {
 		struct k_map_create a;
@@ -924,6 +1028,8 @@ int main(int argc, char **argv)
 		kfd_pa_socket = (int)sys_bpf(0, &a, sizeof(a));
 	}
 	bpfvm_trace_set_callback(quiet_trace, NULL);
+	if (fields)
+		return fields_sweep(logs) ? 1 : 0;
 	long tab[2][2] = { { 0, 0 }, { 0, 0 } };	/* [kernel][bpfvm] */
 	long ran = 0, faults = 0, types[2][2][2] = { { { 0 } } };
 	int fa_shown = 0;
