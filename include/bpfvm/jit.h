@@ -2,7 +2,8 @@
  *
  * bpfvm_prog_run() with mode BPFVM_EXEC_JIT compiles a program the first time
  * it is run that way; bpfvm_prog_jit() does it ahead of time (to see errors
- * early, or to keep compilation out of a timed loop).  The native code gives
+ * early, or to keep compilation out of a timed loop); bpfvm_prog_jited() shows
+ * the result (`bpfvm prog dump --jited`).  The native code gives
  * the interpreter's results: the same r0, memory, faults and fault messages.
  * Included by bpfvm.h; usable on its own.
  */
@@ -10,6 +11,7 @@
 #define BPFVM_JIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,6 +39,25 @@ struct bpfvm_prog;
  * only), -E2BIG when the code would not fit the JIT's limits, -ENOMEM, or
  * -EINVAL for a NULL prog.  On failure `log` (when given) says why. */
 BPFVM_API int bpfvm_prog_jit(struct bpfvm_prog *prog, char *log, size_t log_sz);
+
+/* The native code of a compiled program, for dumping it (as `bpftool prog
+ * dump jited`): *code, *code_sz bytes (no page padding), and *insn_off,
+ * *insn_cnt + 1 offsets into it that never decrease.  The code is laid out
+ *
+ *   [0, insn_off[0])                  prologue and shared routines
+ *   [insn_off[i], insn_off[i + 1])    instruction i's code, in program order
+ *   [insn_off[insn_cnt], code_sz)     out-of-line code: entry points for
+ *                                     callx, slow paths, fault stubs
+ *
+ * An instruction may have no code of its own: the second half of an lddw,
+ * an instruction fused into the one before it (compare and branch, address
+ * computations folded into an access), a jump to the next instruction.
+ * insn_cnt is the program's instruction count (bpfvm_prog_insn_cnt()).
+ * Everything stays valid until the program is freed; out pointers may be
+ * NULL.  Returns 0, -ENOENT when prog has no native code yet (see
+ * bpfvm_prog_jit()), or -EINVAL for a NULL prog. */
+BPFVM_API int bpfvm_prog_jited(const struct bpfvm_prog *prog, const void **code,
+			       size_t *code_sz, const uint32_t **insn_off, size_t *insn_cnt);
 
 #ifdef __cplusplus
 }

@@ -254,6 +254,7 @@ static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
 		free(aux);
 		free(out.buf);
 		free(out.insn_off);
+		free(out.code_off);
 		plan_free(&plan);
 		jlog(log, log_sz, "JIT: out of memory for %zu bytes of code", out.len);
 		return -ENOMEM;
@@ -265,11 +266,14 @@ static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
 		munmap(mem, sz);
 		free(aux);
 		free(out.insn_off);
+		free(out.code_off);
 		plan_free(&plan);
 		jlog(log, log_sz, "JIT: cannot make code executable: %s", strerror(-err));
 		return err;
 	}
 	aux->insn_off = out.insn_off;
+	aux->code_off = out.code_off;
+	aux->code_sz = out.len;
 	aux->charge = plan.charge;
 	plan.charge = NULL;
 	plan_free(&plan);
@@ -310,6 +314,7 @@ void jit_prog_free(struct bpfvm_prog *prog)
 		munmap(prog->jit, prog->jit_sz);
 	if (prog->jit_aux) {
 		free(prog->jit_aux->insn_off);
+		free(prog->jit_aux->code_off);
 		free(prog->jit_aux->charge);
 		free(prog->jit_aux);
 	}
@@ -323,6 +328,24 @@ BPFVM_API int bpfvm_prog_jit(struct bpfvm_prog *prog, char *log, size_t log_sz)
 	if (!prog)
 		return -EINVAL;
 	return jit_prog_ensure(prog, log, log_sz);
+}
+
+BPFVM_API int bpfvm_prog_jited(const struct bpfvm_prog *prog, const void **code,
+			       size_t *code_sz, const uint32_t **insn_off, size_t *insn_cnt)
+{
+	if (!prog)
+		return -EINVAL;
+	if (!jit_prog_ready(prog))
+		return -ENOENT;
+	if (code)
+		*code = prog->jit;
+	if (code_sz)
+		*code_sz = prog->jit_aux->code_sz;
+	if (insn_off)
+		*insn_off = prog->jit_aux->code_off;
+	if (insn_cnt)
+		*insn_cnt = prog->insn_cnt;
+	return 0;
 }
 
 /* ------------------------------------------------------------- runtime */

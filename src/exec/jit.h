@@ -37,19 +37,28 @@ struct jit_plan {
 				 * r1..r5 across calls, as the interpreter does) */
 };
 
-/* Kept with the compiled program for the runtime (callx). */
+/* Kept with the compiled program for the runtime (callx) and for dumps. */
 struct jit_aux {
 	uint32_t *insn_off;	/* native offset of each instruction's entry */
 	uint32_t *charge;	/* plan.charge, for callx into a block's middle */
+	uint32_t *code_off;	/* jit_code.code_off, for bpfvm_prog_jited() */
+	size_t code_sz;		/* bytes of code (prog->jit_sz is whole pages) */
 };
 
 /* A back end's output: code (malloc'd; position-independent but for the
  * absolute addresses of the C functions it calls) and insn_off (malloc'd,
- * insn_cnt entries).  The code's entry point is offset 0. */
+ * insn_cnt entries: where a run or callx enters each instruction; that may
+ * be a standalone copy outside the body).  The code's entry point is offset
+ * 0.  code_off (malloc'd, insn_cnt + 1 entries, never decreasing) is the
+ * in-line layout for dumps: instruction i's code in the body is
+ * [code_off[i], code_off[i + 1]), empty when it was merged into an earlier
+ * instruction's (lddw's second half, fused pairs); [0, code_off[0]) is the
+ * prologue and shared routines, [code_off[insn_cnt], len) out-of-line code. */
 struct jit_code {
 	uint8_t *buf;
 	size_t len;
 	uint32_t *insn_off;
+	uint32_t *code_off;
 };
 
 /* Does access `in` (a load, store or atomic) provably stay inside the current

@@ -142,6 +142,7 @@ struct jctx {
 	/* layout: this pass (n...) and the previous one */
 	uint32_t *naddr;		/* per insn: entry offset, this pass */
 	uint32_t *bpos, *nbpos;		/* per insn: offset of its body code, last pass and this */
+	uint32_t *code_off;		/* per insn + end: its body code, fused ones empty (dumps) */
 	uint32_t *stub_off, *nstub_off;	/* per stub */
 	struct stub *stubs;
 	size_t stub_cnt, stub_cap, prev_stub_cnt, prev_len;
@@ -2106,8 +2107,13 @@ static void gen_image(struct jctx *c)
 			size_t k = new_stub(c, STUB_BUDGET, pc, n);
 			emit_jcc(c, CC_B, stub_target(c, k));		/* jb .out_of_budget */
 		}
-		pc += gen_insn(c, pc);
+		size_t n = gen_insn(c, pc);
+		for (size_t k = 1; k < n && pc + k < cnt; k++)
+			c->code_off[pc + k] = (uint32_t)c->len;	/* merged into pc's code */
+		c->code_off[pc] = c->nbpos[pc];
+		pc += n;
 	}
+	c->code_off[cnt] = (uint32_t)c->len;
 	/* cold code: callx entries (last first: each may continue into the next) */
 	c->in_cold = true;
 	c->standalone = true;
@@ -2160,11 +2166,14 @@ static void mark_jump_targets(struct jctx *c)
 
 /* What instruction `in` means for a call to its function: FN_WRITES bits
  * for r6..r9 it writes, FN_FRAME when it needs the function to have a frame.
- * Checked code may fault anywhere: every function has a frame there. */
+ * Checked code may fault anywhere, and nothing keeps its jumps inside their
+ * function: there every function has a frame and saves r6..r9. */
 static uint8_t fn_effect(const struct jctx *c, const struct vm_insn *in)
 {
 	const struct bpf_opinfo *o = &isa_ops[in->op];
-	uint8_t e = c->checked || in->dst == BPF_REG_10 || in->src == BPF_REG_10 ? FN_FRAME : 0;
+	if (c->checked)
+		return FN_FRAME | FN_WRITES;
+	uint8_t e = in->dst == BPF_REG_10 || in->src == BPF_REG_10 ? FN_FRAME : 0;
 	unsigned int w = 0;	/* the register written, when 6..9 */
 	switch (o->fmt) {
 	case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END:
@@ -2228,12 +2237,14 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	c.naddr = calloc(cnt, sizeof(uint32_t));
 	c.bpos = calloc(cnt, sizeof(uint32_t));
 	c.nbpos = calloc(cnt, sizeof(uint32_t));
+	c.code_off = calloc(cnt + 1, sizeof(uint32_t));
 	c.dep = calloc(cnt, 1);
 	c.jump_in = calloc(cnt, 1);
 	c.fn_info = calloc(cnt, 1);
 	c.cap = cnt * 12 + 65536; /* typical code size: few reallocations */
 	c.buf = malloc(c.cap);
-	if (!c.naddr || !c.bpos || !c.nbpos || !c.dep || !c.jump_in || !c.fn_info || !c.buf) {
+	if (!c.naddr || !c.bpos || !c.nbpos || !c.code_off || !c.dep || !c.jump_in ||
+	    !c.fn_info || !c.buf) {
 		c.err = -ENOMEM;
 	} else {
 		mark_jump_targets(&c);
@@ -2272,6 +2283,7 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	if (c.err) {
 		free(c.buf);
 		free(c.naddr);
+		free(c.code_off);
 		if (log && log_sz)
 			snprintf(log, log_sz, "JIT: %s", c.err == -ENOMEM ? "out of memory"
 				 : c.err == -E2BIG ? "program too large"
@@ -2281,6 +2293,7 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	out->buf = c.buf;
 	out->len = c.len;
 	out->insn_off = c.naddr;
+	out->code_off = c.code_off;
 	return 0;
 }
 
