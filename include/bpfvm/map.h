@@ -10,7 +10,12 @@
  * bpfvm-wide number, not an operating-system file descriptor.  Programs refer to
  * maps by it (lddw with BPF_PSEUDO_MAP_FD) and map-in-map / prog-array updates
  * take it as their value, as the kernel's do.  Lookups in those maps return the
- * object's id (bpfvm_map_id()), again like the kernel.
+ * object's id (bpfvm_map_id()), again like the kernel.  BPFVM_MAP_TYPE_CGROUP_ARRAY
+ * is the exception: its value is an operating-system fd of an open cgroup2
+ * directory (anything else is -EBADF); the map keeps its own duplicate of the
+ * fd, so the caller may close theirs; lookups are -EOPNOTSUPP (the kernel's
+ * ENOTSUPP) and deletes clear the slot.  Programs read it only through
+ * bpf_skb_under_cgroup and bpf_current_task_under_cgroup.
  *
  * Values as userspace sees them: a lookup copies value_size bytes out, except
  * for per-CPU maps, where it copies nr_cpus values each rounded up to 8 bytes
@@ -19,7 +24,11 @@
  * as zero and updates leave it alone.
  *
  * Thread safety: every function may be called from any thread while programs
- * run on other threads.
+ * run on other threads.  Like the kernel's RCU, a map (or a program in a
+ * PROG_ARRAY) whose last reference goes is freed only once no program run that
+ * might still use it is going: the call that drops the reference waits for
+ * runs already in progress on other threads (never for the caller's own: from
+ * inside a run, e.g. a helper, the free happens when the run ends).
  *
  * This header compiles on its own after <stddef.h> and <stdint.h>; bpfvm.h
  * includes it.
@@ -161,7 +170,8 @@ BPFVM_API struct bpfvm_map *bpfvm_map_create(uint32_t type, const char *name,
 					     const struct bpfvm_map_create_opts *opts);
 
 /* Drop the caller's handle: the map's fd is closed and the map is freed once
- * no program, map-in-map or other holder references it.  PROG_ARRAY (and
+ * no program, map-in-map or other holder references it and no program run
+ * that may have looked it up is still going (see "Thread safety").  PROG_ARRAY (and
  * PERF_EVENT_ARRAY without BPFVM_F_PRESERVE_ELEMS) entries are cleared now,
  * as the kernel does when the last user handle goes.  NULL is a no-op. */
 BPFVM_API void bpfvm_map_free(struct bpfvm_map *map);

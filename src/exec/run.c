@@ -3,6 +3,11 @@
  * bpfvm_prog_run() sets up a struct bpfvm_run (stack, regions, budget), picks
  * the execution mode and reports the result.  The region list is what the
  * checked interpreter and bpfvm_run_check_mem() accept as memory.
+ *
+ * Every run is an RCU read-side section (maps/rcu.h): vm_exec(), which the
+ * hooks and test runs go through, and bpfvm_prog_run() open one, so maps and
+ * programs the run reaches without a reference of its own (inner maps,
+ * tail-call targets) are not freed before it ends.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +20,7 @@
 #include "exec/jit.h"
 #include "exec/vm.h"
 #include "maps/map.h"
+#include "maps/rcu.h"
 
 void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool checked)
 {
@@ -240,6 +246,8 @@ uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode,
 		 uint64_t r2)
 {
 	const uint64_t args[5] = { r1, r2, 0, 0, 0 };
+	uint64_t r0;
+
 	if (mode == BPFVM_EXEC_JIT) {
 		/* compiled on first use (a program is const only to its users) */
 		char msg[128] = "";
@@ -248,9 +256,14 @@ uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode,
 			vm_fault(run, err, 0, "%s", msg);
 			return 0;
 		}
-		return prog->jit_entry(r1, r2, run);
 	}
-	return exec_at(run, prog, 0, args, run->cur_fp, 0);
+	rcu_read_lock();
+	if (mode == BPFVM_EXEC_JIT)
+		r0 = prog->jit_entry(r1, r2, run);
+	else
+		r0 = exec_at(run, prog, 0, args, run->cur_fp, 0);
+	rcu_read_unlock();
+	return r0;
 }
 
 BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opts)
@@ -294,10 +307,13 @@ BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opt
 		run->pkt = opts->mem;
 		run->pkt_len = opts->mem_sz > UINT32_MAX ? UINT32_MAX : (uint32_t)opts->mem_sz;
 		const uint64_t args[5] = { (uint64_t)(uintptr_t)opts->mem, opts->mem_sz, 0, 0, 0 };
+		/* vm_exec() without its compile check: done above */
+		rcu_read_lock();
 		if (mode == BPFVM_EXEC_JIT)
 			r0 = prog->jit_entry(args[0], args[1], run);
 		else
 			r0 = exec_at(run, prog, 0, args, run->cur_fp, 0);
+		rcu_read_unlock();
 		err = run->err;
 	}
 	uint64_t t1 = now_ns();

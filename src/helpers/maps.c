@@ -1,5 +1,6 @@
 /* maps.c — the helpers that work on maps: element access, queues and stacks,
- * ring buffers, perf events, tail calls, iteration and spin locks.
+ * ring buffers, perf events, tail calls, cgroup arrays, iteration and spin
+ * locks.
  *
  * Each one checks its pointer arguments in checked mode (a map pointer must
  * be one of the program's maps, keys and values must lie in memory the
@@ -8,10 +9,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "exec/vm.h"
 #include "helpers/helpers.h"
 #include "helpers/util.h"
+#include "hooks/pkt.h"
 #include "maps/fdtable.h"
 #include "maps/map.h"
 
@@ -200,13 +203,73 @@ uint64_t helper_ringbuf_query(uint64_t map, uint64_t flags, uint64_t r3, uint64_
 	return map_ringbuf_query(m, flags);
 }
 
+/* Which bpf_perf_event_output a program type gets: the skb or XDP variant
+ * (which append packet bytes) or the tracing one. */
+static int perf_output_kind(uint32_t prog_type)
+{
+	switch (prog_type) {
+	case 1: case 3: case 4: case 8: case 10: case 11: case 12: case 14: case 19:
+		return PKT_SKB;	/* socket filter, tc, cgroup skb, lwt, sk_skb */
+	case 6:
+		return PKT_XDP;
+	default:
+		return -1;
+	}
+}
+
+/* The skb and XDP variants (bpf_skb_event_output, bpf_xdp_event_output) take
+ * the number of packet bytes to append from flags' BPF_F_CTXLEN_MASK bits:
+ * -EFAULT when the packet is shorter, copied from data across XDP fragments.
+ * The tracing variant takes no such bits (-EINVAL). */
 uint64_t helper_perf_event_output(uint64_t ctx, uint64_t map, uint64_t flags, uint64_t data,
 				  uint64_t size, struct bpfvm_run *run)
 {
-	(void)ctx;
 	MAP_ARG("perf_event_output", 2, map);
 	MEM_ARG("perf_event_output", 4, data, size, 0);
-	return (uint64_t)map_perf_output(m, flags, run->cpu, PTR(data), size, NULL, 0);
+	uint64_t ctx_len = (flags & BPFVM_F_CTXLEN_MASK) >> 32;
+	int kind = perf_output_kind(run->prog->type);
+	if (!ctx_len || (flags & ~(BPFVM_F_INDEX_MASK | BPFVM_F_CTXLEN_MASK)))
+		return (uint64_t)map_perf_output(m, flags, run->cpu, PTR(data), size, NULL, 0);
+	if (kind < 0)
+		return (uint64_t)-EINVAL;
+	struct pkt_ctx *pc = pkt_from_run(run, kind, "perf_event_output", ctx);
+	if (!pc)
+		return 0;
+	if (kind == PKT_SKB) {
+		if (ctx_len > pc->skb.len)
+			return (uint64_t)-EFAULT;
+		return (uint64_t)map_perf_output(m, flags, run->cpu, PTR(data), size, skb_data(pc),
+						 ctx_len);
+	}
+	if (ctx_len > xdp_buff_len(pc))
+		return (uint64_t)-EFAULT;
+	if (ctx_len <= (uint64_t)(pc->data_end - pc->data))
+		return (uint64_t)map_perf_output(m, flags, run->cpu, PTR(data), size, pc->data,
+						 ctx_len);
+	uint8_t *bytes = malloc(ctx_len);	/* the fragments, made contiguous */
+	if (!bytes)
+		return (uint64_t)-ENOMEM;
+	xdp_copy_out(pc, bytes, (uint32_t)ctx_len, false);
+	long ret = map_perf_output(m, flags, run->cpu, PTR(data), size, bytes, ctx_len);
+	free(bytes);
+	return (uint64_t)ret;
+}
+
+/* --------------------------------------------------------------- cgroups */
+
+uint64_t helper_current_task_under_cgroup(uint64_t map, uint64_t index, uint64_t r3,
+					  uint64_t r4, uint64_t r5, struct bpfvm_run *run)
+{
+	(void)r3, (void)r4, (void)r5;
+	MAP_ARG("current_task_under_cgroup", 1, map);
+	if (m->type != BPFVM_MAP_TYPE_CGROUP_ARRAY)
+		return (uint64_t)-EINVAL;	/* the verifier allows no other map */
+	if ((uint32_t)index >= m->max_entries)
+		return (uint64_t)-E2BIG;
+	struct map_cgroup *cg = map_get_cgroup(m, (uint32_t)index);
+	if (!cg)
+		return (uint64_t)-EAGAIN;
+	return (uint64_t)map_cgroup_task_under(cg);
 }
 
 /* ------------------------------------------------------------ iteration */

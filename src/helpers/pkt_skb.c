@@ -1,7 +1,8 @@
 /* pkt_skb.c — the sk_buff helpers of TC, socket filter and cgroup skb
  * programs: loads and stores, growing and shrinking at the head, tail and
  * inside (adjust_room), VLAN tags, protocol and packet type changes, the flow
- * hash, redirects to a peer or neighbour, tunnel keys.
+ * hash, redirects to a peer or neighbour, tunnel keys, the (socketless)
+ * cgroup test.
  *
  * Each works on the run's struct pkt_ctx (hooks/pkt.h) with the kernel's
  * checks and errno values (net/core/filter.c, net/core/skbuff.c).  bpfvm's
@@ -411,6 +412,18 @@ uint64_t helper_skb_change_type(uint64_t ctx, uint64_t type, uint64_t r3, uint64
 	skb->pkt_type = (uint8_t)type;
 	changed(pc);
 	return 0;
+}
+
+/* bpf_skb_under_cgroup: the kernel asks the skb's socket (skb_to_full_sk)
+ * first and answers -ENOENT without one, before looking at the map or the
+ * index.  bpfvm's packets never belong to a socket. */
+uint64_t helper_skb_under_cgroup(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4,
+				 uint64_t r5, struct bpfvm_run *run)
+{
+	(void)map, (void)index, (void)r4, (void)r5;
+	if (!pkt_from_run(run, PKT_SKB, "skb_under_cgroup", ctx))
+		return 0;
+	return (uint64_t)-ENOENT;
 }
 
 /* ------------------------------------------------------------ VLAN tags */

@@ -1,14 +1,21 @@
-/* fd_array.c — arrays of objects: BPF_MAP_TYPE_PROG_ARRAY (tail call targets)
- * and BPF_MAP_TYPE_ARRAY_OF_MAPS, plus the map-in-map template shared with
+/* fd_array.c — arrays of objects: BPF_MAP_TYPE_PROG_ARRAY (tail call targets),
+ * BPF_MAP_TYPE_ARRAY_OF_MAPS and BPF_MAP_TYPE_CGROUP_ARRAY (cgroup2
+ * directories, cgroup.c), plus the map-in-map template shared with
  * HASH_OF_MAPS (hash.c).
  *
  * Userspace stores an object by writing its bpfvm fd (a u32 value); the slot
  * then holds a reference on the object, taken through the fd table, and reads
- * back as the object's id, as in kernel/bpf/arraymap.c.  Programs read slots
+ * back as the object's id, as in kernel/bpf/arraymap.c.  A CGROUP_ARRAY takes
+ * an operating-system fd instead and cannot be read back (-EOPNOTSUPP: the
+ * kernel's ENOTSUPP).  Programs read slots
  * lock-free (map_get_prog for tail calls, map_lookup / map_get_inner for inner
  * maps); updates are userspace-only and serialized by a mutex.  A replaced
- * object's reference is dropped at once: the object itself stays alive as long
- * as its owner (the loaded object file, the caller) holds it.
+ * object's reference is dropped once no program run can still be using it,
+ * as the kernel's RCU: a program's after a grace period (rcu_defer_put: a run
+ * on another thread may be inside it through a tail call), a map's at once
+ * (map_put waits for the grace period before freeing).  When the array itself
+ * is freed, a grace period has passed already (map_put), so its slots' are
+ * dropped at once.
  *
  * When the user's handle of a PROG_ARRAY goes (bpfvm_map_free), its entries are
  * cleared, as the kernel does when the last user fd closes: programs that
@@ -31,7 +38,7 @@ struct fd_slot {
 
 struct fd_array {
 	struct bpfvm_map map;
-	enum fd_kind kind;
+	enum fd_kind kind;		/* FD_KIND_NONE: cgroups */
 	pthread_mutex_t lock;
 	struct fd_slot *slots;
 	/* PROG_ARRAY: the program type it is bound to (under lock), as the
@@ -114,7 +121,9 @@ static struct bpfvm_map *fd_array_alloc(const struct map_attr *attr, int *err)
 	}
 	map_init(&a->map, attr);
 	a->map.ops = &fd_array_map_ops;
-	a->kind = attr->type == BPFVM_MAP_TYPE_PROG_ARRAY ? FD_KIND_PROG : FD_KIND_MAP;
+	a->kind = attr->type == BPFVM_MAP_TYPE_PROG_ARRAY   ? FD_KIND_PROG
+		  : attr->type == BPFVM_MAP_TYPE_CGROUP_ARRAY ? FD_KIND_NONE
+							      : FD_KIND_MAP;
 	pthread_mutex_init(&a->lock, NULL);
 	a->slots = map_area_alloc((size_t)attr->max_entries * sizeof(struct fd_slot));
 	if (!a->slots) {
@@ -148,7 +157,18 @@ static void *fd_array_xchg(struct fd_array *a, uint32_t index, void *obj,
 	return old;
 }
 
-static void fd_array_clear(struct bpfvm_map *m)
+/* Drop the reference a slot held on `old`, which programs may still be
+ * using: see the top of the file. */
+static void fd_array_put_old(struct fd_array *a, void *old, const struct fd_obj_ops *ops)
+{
+	if (a->kind == FD_KIND_MAP)
+		ops->put(old);
+	else
+		rcu_defer_put(old, ops->put);
+}
+
+/* Empty every slot; `now`: no program can reach the array any more. */
+static void fd_array_clear(struct bpfvm_map *m, bool now)
 {
 	struct fd_array *a = to_fd_array(m);
 
@@ -159,8 +179,10 @@ static void fd_array_clear(struct bpfvm_map *m)
 		if (!atomic_load_explicit(&a->slots[i].obj, memory_order_relaxed))
 			continue;
 		old = fd_array_xchg(a, i, NULL, NULL, &ops);
-		if (old)
+		if (old && now)
 			ops->put(old);
+		else if (old)
+			fd_array_put_old(a, old, ops);
 	}
 }
 
@@ -169,7 +191,7 @@ static void fd_array_free(struct bpfvm_map *m)
 	struct fd_array *a = to_fd_array(m);
 
 	if (a->slots) {
-		fd_array_clear(m);
+		fd_array_clear(m, true);
 		map_area_free(a->slots, (size_t)m->max_entries * sizeof(struct fd_slot));
 	}
 	pthread_mutex_destroy(&a->lock);
@@ -179,7 +201,7 @@ static void fd_array_free(struct bpfvm_map *m)
 static void fd_array_release_user(struct bpfvm_map *m)
 {
 	if (m->type == BPFVM_MAP_TYPE_PROG_ARRAY)
-		fd_array_clear(m);
+		fd_array_clear(m, false);
 }
 
 static void *fd_array_slot_obj(struct bpfvm_map *m, uint32_t index)
@@ -209,6 +231,8 @@ static int fd_array_sys_lookup(struct bpfvm_map *m, const void *key, void *value
 	int ret = -ENOENT;
 
 	(void)flags;
+	if (a->kind == FD_KIND_NONE)
+		return -EOPNOTSUPP;	/* no map_fd_sys_lookup_elem: ENOTSUPP */
 	memcpy(&index, key, 4);
 	if (index >= m->max_entries)
 		return -ENOENT;
@@ -263,7 +287,12 @@ static int fd_array_sys_update(struct bpfvm_map *m, const void *key, const void 
 		return -EINVAL;
 	if (index >= m->max_entries)
 		return -E2BIG;
-	obj = fdtable_get(fd, a->kind, &ops, &err);
+	if (a->kind == FD_KIND_NONE) {
+		obj = map_cgroup_open(fd, &err);
+		ops = &map_cgroup_ops;
+	} else {
+		obj = fdtable_get(fd, a->kind, &ops, &err);
+	}
 	if (!obj)
 		return err;
 	if (a->kind == FD_KIND_MAP && !map_meta_equal(m, obj)) {
@@ -279,7 +308,7 @@ static int fd_array_sys_update(struct bpfvm_map *m, const void *key, const void 
 	}
 	old = fd_array_xchg(a, index, obj, ops, &old_ops);
 	if (old)
-		old_ops->put(old);
+		fd_array_put_old(a, old, old_ops);
 	return 0;
 }
 
@@ -295,13 +324,20 @@ static int fd_array_sys_delete(struct bpfvm_map *m, const void *key)
 	old = fd_array_xchg(to_fd_array(m), index, NULL, NULL, &ops);
 	if (!old)
 		return -ENOENT;
-	ops->put(old);
+	fd_array_put_old(to_fd_array(m), old, ops);
 	return 0;
 }
 
 void *map_get_prog(struct bpfvm_map *m, uint32_t index)
 {
 	if (m->type != BPFVM_MAP_TYPE_PROG_ARRAY)
+		return NULL;
+	return fd_array_slot_obj(m, index);
+}
+
+struct map_cgroup *map_get_cgroup(struct bpfvm_map *m, uint32_t index)
+{
+	if (m->type != BPFVM_MAP_TYPE_CGROUP_ARRAY)
 		return NULL;
 	return fd_array_slot_obj(m, index);
 }

@@ -573,9 +573,13 @@ static void htab_copy_out(struct htab *h, struct htab_elem *e, void *value, uint
 			map_words_load((unsigned char *)value + (size_t)c * m->pcpu_value_sz,
 				       htab_val(h, e, c), m->pcpu_value_sz);
 	} else if (h->of_maps) {
-		struct bpfvm_map *inner = htab_obj(h, e);
-		uint32_t id = inner ? inner->id : 0;
+		struct bpfvm_map *inner;
+		uint32_t id;
 
+		rcu_read_lock();	/* a concurrent delete may drop the last reference */
+		inner = htab_obj(h, e);
+		id = inner ? inner->id : 0;
+		rcu_read_unlock();
 		memcpy(value, &id, 4);
 	} else if (flags & BPFVM_F_LOCK) {
 		map_copy_value_locked(m, htab_val(h, e, 0), value, true);

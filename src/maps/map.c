@@ -351,10 +351,15 @@ void map_get(struct bpfvm_map *m)
 	atomic_fetch_add_explicit(&m->refcnt, 1, memory_order_relaxed);
 }
 
+static void map_destroy_rcu(struct rcu_head *head)
+{
+	map_destroy((struct bpfvm_map *)((char *)head - offsetof(struct bpfvm_map, rcu)));
+}
+
 void map_put(struct bpfvm_map *m)
 {
 	if (m && atomic_fetch_sub_explicit(&m->refcnt, 1, memory_order_acq_rel) == 1)
-		map_destroy(m);
+		rcu_call(&m->rcu, map_destroy_rcu);	/* programs may still hold it */
 }
 
 static void map_fd_get(void *obj)

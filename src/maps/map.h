@@ -16,7 +16,9 @@
  * another key: a program that keeps a looked-up pointer across a concurrent
  * delete reads or writes whatever element lives there next, never unmapped
  * memory.  Maps keep their storage until they are freed, and a map is freed
- * only when its last reference (user handle, fd, program, outer map) drops.
+ * only when its last reference (user handle, fd, program, outer map) drops,
+ * and then only once no program run that might have looked it up is still
+ * going (a grace period, maps/rcu.h).
  *
  * Concurrency.  Hash lookups take no lock (lists with "nulls" end markers that
  * name their bucket, as the kernel's hlist_nulls, so a reader that strays into
@@ -37,6 +39,7 @@
 
 #include "bpfvm.h"
 #include "bpfvm/map.h"
+#include "maps/rcu.h"
 
 /* For a hot path written once with constant parameters: inline it always, so
  * each caller gets its own specialised copy. */
@@ -132,6 +135,7 @@ struct bpfvm_map {
 	atomic_bool frozen;
 	struct map_meta *inner_meta;	/* ARRAY_OF_MAPS, HASH_OF_MAPS */
 	char name[BPFVM_OBJ_NAME_LEN];
+	struct rcu_head rcu;		/* the free after the last reference */
 };
 
 /* bpf_for_each_map_elem callback: 0 continues, 1 stops. */
@@ -207,7 +211,9 @@ int map_attr_err(const struct map_attr *attr, int err, const char *fmt, ...)
  * arguments); the map has refcount 1 (its fd).  NULL with *err on failure. */
 struct bpfvm_map *map_create(const struct map_attr *attr, int *err);
 
-/* References: programs and outer maps hold one while they use a map. */
+/* References: programs and outer maps hold one while they use a map.  The
+ * last map_put frees the map after a grace period (maps/rcu.h): a program
+ * running on another thread may still hold it from a map-in-map lookup. */
 void map_get(struct bpfvm_map *m);
 void map_put(struct bpfvm_map *m);
 /* The map registered under a bpfvm fd, with a new reference; NULL with *err
@@ -284,6 +290,11 @@ void *map_get_prog(struct bpfvm_map *m, uint32_t index);
 int map_prog_array_bind(struct bpfvm_map *m, uint32_t prog_type);
 /* Map-in-map: the inner map for `key`, or NULL. */
 struct bpfvm_map *map_get_inner(struct bpfvm_map *m, const void *key);
+/* CGROUP_ARRAY: the cgroup at `index`, or NULL (valid until the run ends). */
+struct map_cgroup *map_get_cgroup(struct bpfvm_map *m, uint32_t index);
+/* bpf_current_task_under_cgroup: 1 when the calling thread's cgroup (default
+ * hierarchy) is cg or a descendant of it, else 0 (cgroup.c). */
+int map_cgroup_task_under(const struct map_cgroup *cg);
 
 /* The checked interpreter's view: the contiguous range holding every value of
  * the map (0), or -EOPNOTSUPP for maps without program-visible values. */
@@ -469,5 +480,12 @@ bool map_meta_equal(const struct bpfvm_map *outer, const struct bpfvm_map *inner
 /* How maps are referenced from the fd table and from map-in-map slots. */
 struct fd_obj_ops;
 extern const struct fd_obj_ops map_fd_ops;
+
+/* CGROUP_ARRAY slots (cgroup.c): the cgroup2 directory open as OS fd `ufd`
+ * (its own duplicate of the fd), released through map_cgroup_ops.put; NULL
+ * with *err = -EBADF when ufd is no open cgroup2 directory. */
+struct map_cgroup;
+extern const struct fd_obj_ops map_cgroup_ops;
+struct map_cgroup *map_cgroup_open(int ufd, int *err);
 
 #endif

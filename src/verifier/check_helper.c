@@ -21,7 +21,8 @@
 #define MAX_VAR_SIZ (1 << 29)
 
 enum {
-	F_MAP_LOOKUP = 1, F_MAP_UPDATE = 2, F_TAIL_CALL = 12, F_PERF_OUT = 25, F_REDIRECT_MAP = 51,
+	F_MAP_LOOKUP = 1, F_MAP_UPDATE = 2, F_TAIL_CALL = 12, F_PERF_OUT = 25,
+	F_SKB_UNDER_CGROUP = 33, F_TASK_UNDER_CGROUP = 37, F_REDIRECT_MAP = 51,
 	F_PUSH = 87, F_POP = 88, F_PEEK = 89, F_SPIN_LOCK = 93, F_SPIN_UNLOCK = 94,
 	F_RB_OUTPUT = 130, F_RB_RESERVE = 131, F_RB_SUBMIT = 132, F_RB_DISCARD = 133,
 	F_RB_QUERY = 134, F_FOR_EACH = 164, F_LOOP = 181, F_LOOKUP_PERCPU = 195,
@@ -94,6 +95,8 @@ static bool map_func_ok(uint32_t func, uint32_t mt)
 	case F_LOOKUP_PERCPU:
 		return mt == BPFVM_MAP_TYPE_PERCPU_ARRAY || mt == BPFVM_MAP_TYPE_PERCPU_HASH ||
 		       mt == BPFVM_MAP_TYPE_LRU_PERCPU_HASH;
+	case F_SKB_UNDER_CGROUP: case F_TASK_UNDER_CGROUP:
+		return mt == BPFVM_MAP_TYPE_CGROUP_ARRAY;
 	default:
 		break;
 	}
@@ -111,6 +114,8 @@ static bool map_func_ok(uint32_t func, uint32_t mt)
 	case BPFVM_MAP_TYPE_ARRAY_OF_MAPS:
 	case BPFVM_MAP_TYPE_HASH_OF_MAPS:
 		return func == F_MAP_LOOKUP;
+	case BPFVM_MAP_TYPE_CGROUP_ARRAY:
+		return false;	/* only the two helpers above */
 	case BPFVM_MAP_TYPE_DEVMAP:
 	case BPFVM_MAP_TYPE_DEVMAP_HASH:
 	case BPFVM_MAP_TYPE_XSKMAP:
