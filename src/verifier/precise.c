@@ -12,11 +12,14 @@
  * struct vhist) through the instructions that produced the value — moves,
  * ALU operands, spills and fills, subprogram arguments and results, linked
  * scalars of a conditional jump — and each checkpoint passed gets the
- * registers and spilled slots the demand reaches marked precise.  A
- * checkpoint prunes only once every path below it ended, so its marks are
- * complete then (prune.c compares only its precise scalars by range).  When
- * the walk meets something it does not follow, every scalar of every
- * checkpoint on the path becomes precise: slower, never unsound.
+ * registers and spilled slots the demand reaches marked precise.  A walk
+ * stops where nothing is left to mark: at a checkpoint where it is all
+ * precise already, or at a history entry it was already walked back from
+ * (else a loop would walk every iteration since its checkpoint at every
+ * jump).  A checkpoint prunes only once every path below it ended, so its
+ * marks are complete then (prune.c compares only its precise scalars by
+ * range).  When the walk meets something it does not follow, every scalar
+ * of every checkpoint on the path becomes precise: slower, never unsound.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -83,7 +86,9 @@ int hist_push(struct venv *env, uint32_t flags, uint64_t linked)
 		st->hist = h;
 		st->hist_cap = cap;
 	}
-	st->hist[st->hist_cnt] = (struct vhist){ env->insn_idx, env->prev_insn_idx, flags, linked };
+	st->hist[st->hist_cnt] = (struct vhist){
+		.idx = env->insn_idx, .prev_idx = env->prev_insn_idx, .flags = flags, .linked = linked
+	};
 	env->cur_hist = (int)st->hist_cnt++;
 	return 0;
 }
@@ -375,11 +380,35 @@ static bool mark_in(struct vstate *st, struct bt *bt)
 	return true;
 }
 
-/* walk back from instruction i of st (skipping i itself when skip) */
+/* A history entry remembers the demand (of its own frame) already walked
+ * back from it: a later walk reaching it with no more than that stops
+ * there.  Sound because a walk is a union of per-scalar walks (undoing an
+ * instruction, or giving up, is decided scalar by scalar), checkpoint marks
+ * only grow, and the path before the entry never changes: what the earlier
+ * walk marked, or its mark_all, covers the later one.  Without it every
+ * jump in a loop walked all the iterations since the checkpoint (up to
+ * ~100 instructions). */
+static bool bt_walked(struct bt *bt, struct vhist *e)
+{
+	for (int f = 0; f < bt->frame; f++)
+		if (bt->regs[f] || bt->slots[f])
+			return false;	/* demands of callers: not remembered */
+	uint16_t r = bt->regs[bt->frame];
+	uint64_t s = bt->slots[bt->frame];
+	if (!(r & ~e->walked_regs) && !(s & ~e->walked_slots))
+		return true;
+	e->walked_regs |= r;
+	e->walked_slots |= s;
+	return false;
+}
+
+/* Walk back from instruction i of st (skipping i itself when skip: i is
+ * the instruction being checked, st the current state; else st is a
+ * checkpoint and i its last instruction). */
 static int walk(struct venv *env, struct vstate *st, int i, bool skip, struct bt *bt)
 {
 	struct vstate *start = st;
-	int subseq = -1;
+	int subseq = skip ? -1 : st->insn_idx;
 	if (bt_empty(bt))
 		return 0;
 	for (;;) {
@@ -388,7 +417,9 @@ static int walk(struct venv *env, struct vstate *st, int i, bool skip, struct bt
 			if (skip) {
 				skip = false;
 			} else {
-				const struct vhist *e = h && st->hist[h - 1].idx == i ? &st->hist[h - 1] : NULL;
+				struct vhist *e = h && st->hist[h - 1].idx == i ? &st->hist[h - 1] : NULL;
+				if (e && bt_walked(bt, e))
+					return 0;
 				int err = backtrack_insn(env, i, subseq, e, bt);
 				if (err == NOTSUPP)
 					goto all;
