@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "bpfvm.h"
+#include "../tests/kbpf.h"
 #include "bpfvm/jit.h"
 #include "exec/vm.h"
 #include "jit/list.h"
@@ -125,44 +126,6 @@ static void make_data(void)
 
 /* ------------------------------------------------------------- kernel */
 
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-	return r < 0 ? -errno : (int)r;
-}
-
-static int k_map_create(struct bpfvm_map *m)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = bpfvm_map_type(m);
-	a.key_size = bpfvm_map_key_size(m);
-	a.value_size = bpfvm_map_value_size(m);
-	a.max_entries = bpfvm_map_max_entries(m);
-	a.map_flags = bpfvm_map_flags(m);
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
-static int k_map_update(int fd, const void *key, const void *val)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)val;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
-}
-
-static int k_map_lookup(int fd, const void *key, void *val)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)val;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
-}
-
 /* BPF_PROG_LOAD of prog's bytecode with the maps fd_array, logging at level
  * `level` into log */
 static int k_prog_load_log(const struct bpfvm_prog *p, const int *fd_array, uint32_t level,
@@ -239,11 +202,11 @@ static bool k_maps_make(struct bpfvm_object *obj, int *kfd, int *bss)
 		if (strstr(name, ".bss"))
 			*bss = (int)i;
 		else if (!strcmp(name, "input"))
-			k_map_update(kfd[i], &zero, input);
+			k_map_update(kfd[i], &zero, input, 0);
 		else if (!strcmp(name, "text"))
-			k_map_update(kfd[i], &zero, text);
+			k_map_update(kfd[i], &zero, text, 0);
 		for (uint32_t k = 0; !strcmp(name, "table") && k < TABLE_N; k++)
-			k_map_update(kfd[i], &k, &jit_native_table[k]);
+			k_map_update(kfd[i], &k, &jit_native_table[k], 0);
 	}
 	return true;
 }

@@ -37,18 +37,13 @@
 #include <unistd.h>
 
 #include "bpfvm.h"
+#include "../tests/kbpf.h"
 #include "bpfvm/jit.h"
 
 #define OBJ "bench/objects/map_prog.bpf.o"
 #define K 1000
 #define TARGET_NS 120000000.0	/* time per measurement */
 #define MAX_MAPS 16
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-	return r < 0 ? -errno : (int)r;
-}
 
 static int nr_possible_cpus(void)
 {
@@ -59,39 +54,6 @@ static int nr_possible_cpus(void)
 	n = fscanf(f, "%d-%d", &a, &b);
 	fclose(f);
 	return n == 2 ? b + 1 : a + 1;
-}
-
-static int k_map_create(struct bpfvm_map *m)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = bpfvm_map_type(m);
-	a.key_size = bpfvm_map_key_size(m);
-	a.value_size = bpfvm_map_value_size(m);
-	a.max_entries = bpfvm_map_max_entries(m);
-	a.map_flags = bpfvm_map_flags(m);
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
-static int k_map_update(int fd, const void *key, const void *val, uint64_t flags)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)val;
-	a.flags = flags;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
-}
-
-static int k_map_lookup(int fd, const void *key, void *val)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)val;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a);
 }
 
 /* BPF_MAP_UPDATE_BATCH of n keys (key_sz bytes each) all with the value val

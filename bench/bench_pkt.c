@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "bpfvm.h"
+#include "../tests/kbpf.h"
 #include "bpfvm/jit.h"
 
 #define OBJ "examples/xdp_firewall.bpf.o"
@@ -205,35 +206,6 @@ static double two_thread_speedup(void)
 }
 
 /* ------------------------------------------------------------- kernel */
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-	return r < 0 ? -errno : (int)r;
-}
-
-static int k_map_create(struct bpfvm_map *m)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = bpfvm_map_type(m);
-	a.key_size = bpfvm_map_key_size(m);
-	a.value_size = bpfvm_map_value_size(m);
-	a.max_entries = bpfvm_map_max_entries(m);
-	a.map_flags = bpfvm_map_flags(m);
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
-static int k_map_update(int fd, const void *key, const void *val, uint64_t flags)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = (uint32_t)fd;
-	a.key = (uint64_t)(uintptr_t)key;
-	a.value = (uint64_t)(uintptr_t)val;
-	a.flags = flags;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
-}
 
 /* a loaded kernel copy of prog with maps like obj's; returns the prog fd or
  * a negative errno; map fds in kfd[] */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "bpfvm.h"
+#include "../tests/kbpf.h"
 
 #define RUNS_V 9
 #define RUNS_K 9
@@ -54,30 +55,6 @@ static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_d);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-	return r < 0 ? -errno : (int)r;
-}
-
-static int k_map_create(struct bpfvm_map *m)
-{
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = bpfvm_map_type(m);
-	a.key_size = bpfvm_map_key_size(m);
-	a.value_size = bpfvm_map_value_size(m);
-	a.max_entries = bpfvm_map_max_entries(m);
-	a.map_flags = bpfvm_map_flags(m);
-	a.map_extra = bpfvm_map_extra(m);
-	int fd = sys_bpf(BPF_MAP_CREATE, &a);
-	if (fd == -EINVAL && (a.map_flags & BPF_F_RDONLY_PROG)) {
-		a.map_flags &= ~BPF_F_RDONLY_PROG;
-		fd = sys_bpf(BPF_MAP_CREATE, &a);
-	}
-	return fd;
 }
 
 static void k_rodata(int fd, struct bpfvm_map *m)
