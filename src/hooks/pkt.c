@@ -55,9 +55,20 @@ void pkt_low_free(void *p, size_t size)
 		munmap(p, size);
 }
 
+/* zeroed memory in cache lines of its own: the per-packet state of one
+ * thread must not share a line with another thread's */
+void *pkt_line_alloc(size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, size);
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
 struct pkt_ctx *pkt_ctx_new(int kind)
 {
-	struct pkt_ctx *pc = calloc(1, sizeof(*pc));
+	struct pkt_ctx *pc = pkt_line_alloc(sizeof(*pc));
 	if (!pc)
 		return NULL;
 	pc->low = pkt_low_alloc(PKT_LOW_SZ);
@@ -260,7 +271,7 @@ BPFVM_API struct bpfvm_pkt_runner *bpfvm_pkt_runner_new(struct bpfvm_prog *prog,
 		errno = mode < 0 ? EINVAL : EOPNOTSUPP;
 		return NULL;
 	}
-	struct bpfvm_pkt_runner *r = calloc(1, sizeof(*r));
+	struct bpfvm_pkt_runner *r = pkt_line_alloc(sizeof(*r));
 	if (!r)
 		return NULL;
 	if (opts) {

@@ -180,6 +180,8 @@ struct pkt_ctx {
 
 /* ---- pkt.c ---- */
 
+/* zeroed, cache-line aligned memory, a whole number of lines (free()) */
+void *pkt_line_alloc(size_t size);
 /* mmap `size` bytes below 4 GiB (MAP_32BIT, or address hints elsewhere);
  * NULL with errno set when none is free */
 void *pkt_low_alloc(size_t size);

@@ -105,6 +105,22 @@ void capture_fetch_run(struct capture_fetch *f);
 void capture_fetch_done(struct capture *cap, struct capture_fetch *f);
 void capture_close(struct capture *cap);
 
+/* Taking records in bulk (pcap files only), for a caller that parses them
+ * later, elsewhere: capture_take() consumes up to max_pkts whole records
+ * that lie back to back in the reader's current buffer, end at or before the
+ * limit (capture_set_limit), total at most max_bytes (the first one excepted)
+ * and pass every check capture_next() makes; *first points at the first
+ * record's header, *bytes is their total size, *index the first one's packet
+ * index.  They are consumed and held as if capture_next() had returned them.
+ * Returns how many: 0 when the next record needs capture_next() (a pcapng
+ * file, the end of the buffer, a record with an error to report).
+ * capture_record() decodes one such record (valid while the reader is held,
+ * from any thread) and returns its size. */
+size_t capture_take(struct capture *cap, size_t max_pkts, size_t max_bytes,
+		    const uint8_t **first, size_t *bytes, uint64_t *index);
+size_t capture_record(const struct capture *cap, const uint8_t *rec, uint64_t index,
+		      struct capture_pkt *pkt);
+
 /* Printable name of a LINKTYPE_* value ("ETHERNET", "LINUX_SLL", ...) or NULL. */
 const char *capture_linktype_name(uint32_t linktype);
 
@@ -186,6 +202,10 @@ struct capture {
 const uint8_t *capture_read(struct capture *cap, size_t n, size_t *got);
 /* skip n bytes; returns the number actually skipped */
 uint64_t capture_skip(struct capture *cap, uint64_t n);
+/* the bytes at the current offset that are in memory now (no read): their
+ * count in *avail; capture_consume() moves past n of them */
+const uint8_t *capture_peek(const struct capture *cap, size_t *avail);
+void capture_consume(struct capture *cap, size_t n);
 /* give back the last n bytes read (all from the last capture_read) */
 void capture_unread(struct capture *cap, size_t n);
 /* would a record of n bytes at the current offset end past the limit? */

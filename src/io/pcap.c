@@ -110,6 +110,19 @@ static int pcap_start(struct capture *cap, uint32_t magic)
 	return 0;
 }
 
+/* the largest caplen pcap_next accepts */
+static uint32_t pcap_caplen_limit(const struct capture *cap)
+{
+	return cap->snaplen && cap->snaplen < CAPTURE_MAX_CAPLEN ? cap->snaplen
+								: CAPTURE_MAX_CAPLEN;
+}
+
+/* a record's time stamp, in nanoseconds */
+static uint64_t pcap_ts(const struct capture *cap, uint32_t sec, uint32_t frac)
+{
+	return (uint64_t)sec * 1000000000u + (uint64_t)frac * (cap->nsec ? 1u : 1000u);
+}
+
 static int pcap_next(struct capture *cap, struct capture_pkt *pkt)
 {
 	uint64_t at = cap->off, idx = cap->pkt_index;
@@ -130,8 +143,7 @@ static int pcap_next(struct capture *cap, struct capture_pkt *pkt)
 		capture_unread(cap, 16);
 		return -EAGAIN;
 	}
-	uint32_t limit = cap->snaplen && cap->snaplen < CAPTURE_MAX_CAPLEN ? cap->snaplen
-									  : CAPTURE_MAX_CAPLEN;
+	uint32_t limit = pcap_caplen_limit(cap);
 	if (caplen > limit)
 		return capture_fail(cap, -EINVAL,
 				    "packet %llu at byte offset %llu: captured length %u exceeds %s %u",
@@ -152,11 +164,55 @@ static int pcap_next(struct capture *cap, struct capture_pkt *pkt)
 	pkt->data = data;
 	pkt->caplen = caplen;
 	pkt->len = len;
-	pkt->ts_ns = (uint64_t)sec * 1000000000u + (uint64_t)frac * (cap->nsec ? 1u : 1000u);
+	pkt->ts_ns = pcap_ts(cap, sec, frac);
 	pkt->ifindex = 0;
 	pkt->index = idx;
 	cap->pkt_index++;
 	return 1;
+}
+
+size_t capture_take(struct capture *cap, size_t max_pkts, size_t max_bytes,
+		    const uint8_t **first, size_t *bytes, uint64_t *index)
+{
+	size_t avail, at = 0, n = 0;
+	if (cap->format != CAPTURE_PCAP || cap->err)
+		return 0;
+	const uint8_t *p = capture_peek(cap, &avail);
+	uint64_t room = cap->limit > cap->off ? cap->limit - cap->off : 0;
+	if (room < avail)
+		avail = (size_t)room;
+	uint32_t limit = pcap_caplen_limit(cap);
+	while (n < max_pkts && avail - at >= 16) {
+		uint32_t caplen = capture_u32(cap, p + at + 8), len = capture_u32(cap, p + at + 12);
+		if (caplen > limit || len < caplen || caplen > avail - at - 16)
+			break; /* an error or a short buffer: capture_next's to handle */
+		if (n && at + 16 + caplen > max_bytes)
+			break;
+		at += 16 + (size_t)caplen;
+		n++;
+	}
+	if (!n)
+		return 0;
+	*first = p;
+	*bytes = at;
+	*index = cap->pkt_index;
+	capture_consume(cap, at);
+	cap->pkt_index += n;
+	cap->pkt_end = cap->off;
+	return n;
+}
+
+size_t capture_record(const struct capture *cap, const uint8_t *rec, uint64_t index,
+		      struct capture_pkt *pkt)
+{
+	uint32_t sec = capture_u32(cap, rec), frac = capture_u32(cap, rec + 4);
+	pkt->caplen = capture_u32(cap, rec + 8);
+	pkt->len = capture_u32(cap, rec + 12);
+	pkt->data = rec + 16;
+	pkt->ts_ns = pcap_ts(cap, sec, frac);
+	pkt->ifindex = 0;
+	pkt->index = index;
+	return 16 + (size_t)pkt->caplen;
 }
 
 /* ------------------------------------------------------------ public API */

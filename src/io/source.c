@@ -240,6 +240,24 @@ const uint8_t *capture_read(struct capture *cap, size_t n, size_t *got)
 	return p;
 }
 
+const uint8_t *capture_peek(const struct capture *cap, size_t *avail)
+{
+	if (cap->fd < 0) {
+		*avail = cap->mem_sz - (size_t)cap->off;
+		return cap->mem + cap->off;
+	}
+	const struct capture_chunk *c = cap->cur;
+	*avail = c ? c->len - c->pos : 0;
+	return c ? c->buf + c->pos : NULL;
+}
+
+void capture_consume(struct capture *cap, size_t n)
+{
+	if (cap->fd >= 0)
+		cap->cur->pos += n;
+	cap->off += n;
+}
+
 uint64_t capture_skip(struct capture *cap, uint64_t n)
 {
 	if (cap->fd < 0) {

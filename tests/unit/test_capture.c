@@ -584,6 +584,105 @@ static void test_truncation(void)
 	CHECK_EQ(bad_cnt, 0);
 }
 
+/* ------------------------------------------------------- bulk records */
+
+/* capture_take + capture_record hand out the same packets as capture_next,
+ * stop before a record capture_next must report (here: caplen > snaplen),
+ * respect the limit, and keep what they hand out valid while held: over a
+ * file larger than a chunk, in both byte orders, read from disk. */
+static void test_take(void)
+{
+	enum { N = 3000, BAD = 2500 };
+	char path[] = "/tmp/test_capture_take.XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	static uint8_t buf[N * (16 + 200) + 24];
+	for (int be = 0; be < 2; be++) {
+		size_t n = 0;
+		struct fb *h = calloc(1, sizeof(*h));
+		h->be = be;
+		pcap_hdr(h, 0xa1b23c4d, 200, 1); /* nanosecond pcap, snaplen 200 */
+		memcpy(buf, h->b, h->n);
+		n = h->n;
+		for (uint32_t i = 0; i < N; i++) {
+			h->n = 0;
+			uint32_t caplen = i == BAD ? 201 : (i * 37) % 190;
+			pcap_rec(h, i, i * 3, caplen, caplen + i % 5, (uint8_t)i);
+			if (i == BAD) { /* the header only: the reader stops there */
+				memcpy(buf + n, h->b, 16);
+				n += 16;
+				break;
+			}
+			memcpy(buf + n, h->b, h->n);
+			n += h->n;
+		}
+		free(h);
+		FILE *fp = fopen(path, "wb");
+		fwrite(buf, 1, n, fp);
+		fclose(fp);
+		char err[CAPTURE_ERR_SZ];
+		struct capture *a = capture_open_mem(buf, n, path, err, sizeof(err));
+		struct capture *b = capture_open(path, err, sizeof(err));
+		CHECK(a && b);
+		if (!a || !b)
+			return;
+		capture_hold(b);
+		struct capture_pkt want[64], got[64];
+		int ra = 1, rb = 1, mismatches = 0, taken = 0, past_limit = 0;
+		uint64_t limit_at = 100000; /* a limit in the middle, then none */
+		capture_set_limit(b, limit_at);
+		while (ra > 0) {
+			/* take up to 64 packets from b, as records where it can */
+			size_t k = 0;
+			while (k < 64) {
+				const uint8_t *first;
+				size_t bytes;
+				uint64_t index;
+				size_t m = capture_take(b, 64 - k, SIZE_MAX, &first, &bytes, &index);
+				for (size_t i = 0; i < m; i++)
+					first += capture_record(b, first, index + i, &got[k++]);
+				taken += (int)m;
+				if (m)
+					continue;
+				rb = capture_next(b, &got[k]);
+				if (rb == -EAGAIN) {
+					past_limit += capture_offset(b) <= limit_at;
+					capture_set_limit(b, UINT64_MAX);
+					continue;
+				}
+				if (rb <= 0)
+					break;
+				k++;
+			}
+			/* the same packets from a, compared once all of b's were taken */
+			for (size_t i = 0; i < k; i++) {
+				ra = capture_next(a, &want[i]);
+				bool same = ra == 1 && want[i].caplen == got[i].caplen &&
+					    want[i].len == got[i].len && want[i].ts_ns == got[i].ts_ns &&
+					    want[i].index == got[i].index &&
+					    !memcmp(want[i].data, got[i].data, got[i].caplen);
+				mismatches += !same;
+			}
+			capture_release(b, capture_offset(b));
+			if (k < 64) {
+				ra = capture_next(a, &want[0]);
+				break;
+			}
+		}
+		CHECK_EQ(mismatches, 0);
+		CHECK(taken > N / 2);
+		CHECK_EQ(past_limit, 1);
+		CHECK_EQ(ra, -EINVAL);
+		CHECK_EQ(rb, -EINVAL);
+		CHECK_STR(capture_error(b), capture_error(a));
+		CHECK_CONTAINS(capture_error(b), "packet 2500");
+		capture_close(a);
+		capture_close(b);
+	}
+	unlink(path);
+}
+
 /* ---------------------------------------------------------------- demo */
 
 static void test_demo(void)
@@ -646,6 +745,7 @@ int main(void)
 	test_pcapng();
 	test_pcapng_errors();
 	test_truncation();
+	test_take();
 	test_demo();
 	return TEST_DONE();
 }

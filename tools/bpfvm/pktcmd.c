@@ -659,11 +659,21 @@ struct pkt_rec {
 	uint8_t verdict;		/* enum verdict */
 };
 
+/* records of a pcap file taken in bulk (capture_take): rec[at, at + n) once
+ * decoded, by the worker that runs them */
+struct raw_run {
+	const uint8_t *first;
+	size_t at, n;
+	uint64_t index;
+};
+
 /* Packets of a batch point into the source (a capture reader holding them, a
  * live ring block), which keeps them until the batch is emitted. */
 struct batch {
 	struct pkt_rec *rec;
 	size_t cnt, rec_cap, in_bytes;
+	struct raw_run *runs;		/* records still to decode into rec */
+	size_t run_cnt, run_cap;
 	uint64_t end_off;		/* capture offset after its last packet */
 	bool done;			/* run, waiting to be emitted */
 	struct arena out, text;
@@ -671,7 +681,7 @@ struct batch {
 
 static void batch_reset(struct batch *b)
 {
-	b->cnt = b->in_bytes = 0;
+	b->cnt = b->in_bytes = b->run_cnt = 0;
 	b->out.len = b->text.len = 0;
 	b->done = false;
 }
@@ -679,6 +689,7 @@ static void batch_reset(struct batch *b)
 static void batch_free(struct batch *b)
 {
 	free(b->rec);
+	free(b->runs);
 	free(b->out.p);
 	free(b->text.p);
 }
@@ -688,20 +699,26 @@ static bool batch_full(const struct batch *b)
 	return b->cnt == BATCH_PKTS || b->in_bytes >= BATCH_BYTES;
 }
 
-/* add one packet (its bytes stay where they are); false when out of memory */
-static bool batch_add(struct batch *b, const struct capture_pkt *p)
+/* room for `more` records; false when out of memory */
+static bool batch_room(struct batch *b, size_t more)
 {
-	if (b->cnt == b->rec_cap) {
-		size_t n = b->rec_cap ? 2 * b->rec_cap : BATCH_PKTS;
-		struct pkt_rec *rec = realloc(b->rec, n * sizeof(*rec));
-		if (!rec)
-			return false;
-		b->rec = rec;
-		b->rec_cap = n;
-	}
+	if (b->cnt + more <= b->rec_cap)
+		return true;
+	size_t n = b->rec_cap ? 2 * b->rec_cap : BATCH_PKTS;
+	while (n < b->cnt + more)
+		n *= 2;
+	struct pkt_rec *rec = realloc(b->rec, n * sizeof(*rec));
+	if (!rec)
+		return false;
+	b->rec = rec;
+	b->rec_cap = n;
+	return true;
+}
+
+/* packet p, not yet run */
+static void rec_fill(struct pkt_rec *r, const struct capture_pkt *p)
+{
 	/* field by field: gcc makes a memset of the record a slow rep stos */
-	struct pkt_rec *r = &b->rec[b->cnt++];
-	b->in_bytes += p->caplen;
 	r->data = p->data;
 	r->index = p->index;
 	r->ts_ns = p->ts_ns;
@@ -712,7 +729,52 @@ static bool batch_add(struct batch *b, const struct capture_pkt *p)
 	r->out_len = r->text_off = r->text_len = r->redirect_ifindex = 0;
 	r->redirect_map = NULL;
 	r->verdict = 0;
+}
+
+/* add one packet (its bytes stay where they are); false when out of memory */
+static bool batch_add(struct batch *b, const struct capture_pkt *p)
+{
+	if (!batch_room(b, 1))
+		return false;
+	rec_fill(&b->rec[b->cnt++], p);
+	b->in_bytes += p->caplen;
 	return true;
+}
+
+/* add n records taken in bulk, decoded later (decode_runs); false when out
+ * of memory */
+static bool batch_add_run(struct batch *b, const uint8_t *first, size_t n, size_t bytes,
+			  uint64_t index)
+{
+	if (!batch_room(b, n))
+		return false;
+	if (b->run_cnt == b->run_cap) {
+		size_t cap = b->run_cap ? 2 * b->run_cap : 16;
+		struct raw_run *runs = realloc(b->runs, cap * sizeof(*runs));
+		if (!runs)
+			return false;
+		b->runs = runs;
+		b->run_cap = cap;
+	}
+	b->runs[b->run_cnt++] = (struct raw_run){ first, b->cnt, n, index };
+	b->cnt += n;
+	b->in_bytes += bytes - 16 * n;
+	return true;
+}
+
+/* the records of b's runs, into their places */
+static void decode_runs(struct batch *b, const struct capture *cap)
+{
+	for (size_t i = 0; i < b->run_cnt; i++) {
+		const struct raw_run *run = &b->runs[i];
+		const uint8_t *p = run->first;
+		for (size_t k = 0; k < run->n; k++) {
+			struct capture_pkt pkt;
+			p += capture_record(cap, p, run->index + k, &pkt);
+			rec_fill(&b->rec[run->at + k], &pkt);
+		}
+	}
+	b->run_cnt = 0;
 }
 
 /* ------------------------------------------------------------- engine */
@@ -1276,6 +1338,23 @@ static void fill_from_capture(struct engine *e, struct batch *b, uint64_t limit,
 			e->input_done = true;
 			break;
 		}
+		if (b->cnt) { /* the first one is read whatever the limit */
+			const uint8_t *first;
+			size_t bytes, want = max_pkts - b->cnt;
+			uint64_t index;
+			if (e->o->count && e->o->count - e->read < want)
+				want = (size_t)(e->o->count - e->read);
+			size_t n = capture_take(e->cap, want, max_bytes - b->in_bytes, &first, &bytes,
+						&index);
+			if (n && !batch_add_run(b, first, n, bytes, index)) {
+				e->fatal = cli_error(e->o->cmd, "out of memory");
+				e->input_done = true;
+				break;
+			}
+			e->read += n;
+			if (n)
+				continue;
+		}
 		int ret = capture_next(e->cap, &p);
 		if (ret == -EAGAIN)
 			break;
@@ -1366,6 +1445,7 @@ static void work_ticket(struct worker *w)
 		pthread_cond_broadcast(&e->cv);
 	if (b->cnt) {
 		pthread_mutex_unlock(&e->mu);
+		decode_runs(b, e->cap);
 		process_batch(w, b);
 		pthread_mutex_lock(&e->mu);
 	}
