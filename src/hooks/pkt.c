@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "exec/jit.h"
 #include "exec/vm.h"
 #include "hooks/pkt.h"
 #include "loader/sections.h"
@@ -267,7 +268,7 @@ BPFVM_API struct bpfvm_pkt_runner *bpfvm_pkt_runner_new(struct bpfvm_prog *prog,
 		return NULL;
 	}
 	int mode = vm_pick_mode(prog, opts ? opts->mode : BPFVM_EXEC_AUTO);
-	if (mode < 0 || (mode == BPFVM_EXEC_JIT && !prog->jit_entry)) {
+	if (mode < 0 || (mode == BPFVM_EXEC_JIT && jit_prog_ensure(prog, NULL, 0))) {
 		errno = mode < 0 ? EINVAL : EOPNOTSUPP;
 		return NULL;
 	}

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/jit.h"
 #include "exec/vm.h"
 #include "hooks/pkt.h"
 #include "loader/sections.h"
@@ -456,8 +457,11 @@ BPFVM_API int bpfvm_prog_test_run(struct bpfvm_prog *prog, struct bpfvm_test_run
 	int mode = vm_pick_mode(prog, opts->mode);
 	if (mode < 0)
 		return fail(opts, -EINVAL, "unknown execution mode");
-	if (mode == BPFVM_EXEC_JIT && !prog->jit_entry)
-		return fail(opts, -EOPNOTSUPP, "no JIT code for this program");
+	if (mode == BPFVM_EXEC_JIT) { /* compiled on first use, as bpfvm_prog_run() does */
+		char msg[200] = "";
+		if (jit_prog_ensure(prog, msg, sizeof(msg)))
+			return fail(opts, -EOPNOTSUPP, msg[0] ? msg : "no JIT code for this program");
+	}
 	switch (prog->type) {
 	case SEC_PROG_XDP:
 		return test_run_xdp(prog, mode, opts);

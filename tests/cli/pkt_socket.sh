@@ -67,4 +67,15 @@ expect "$(sed -n 2p "$T/trace")" '{"index":0,"verdict":"DROP","retval":0,"len_in
 	fail "ringbuf --threads 2"
 [ "$(grep -c '^ringbuf events: ' "$T/err")" -eq 2913 ] || fail "ring-buffer lines with 2 threads"
 expect "$(cat "$T/out")" '"DROP":{"packets":2913,'
+# ---- the interpreter and the JIT: the same verdicts, packets and maps
+for obj in sockfilter_legacy:sock_tcp_only pkt_sock:sock_filter pkt_sock:sock_ldabs pkt_sock:sock_ldind; do
+	prog=${obj#*:}
+	obj=${obj%:*}
+	for m in --interp --jit; do
+		"$BPFVM" socket tests/objects/$obj.bpf.o --prog $prog --in "$CAP" --out "$T/$obj$m.pcap" \
+			--trace --dump-maps >"$T/$obj$m.trace" 2>"$T/err" || fail "$prog $m: $(cat "$T/err")"
+	done
+	cmp -s "$T/$obj--interp.pcap" "$T/$obj--jit.pcap" || fail "$obj: --interp and --jit wrote other packets"
+	cmp -s "$T/$obj--interp.trace" "$T/$obj--jit.trace" || fail "$obj: --interp and --jit traces differ"
+done
 echo "bpfvm socket: verdicts, cut lengths and ring-buffer records as expected"

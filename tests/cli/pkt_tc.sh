@@ -88,4 +88,13 @@ out=$("$BPFVM" tc "$TCO" --prog tc_vlan --set "io=$IO" --in "$CAP" --out "$T/vla
 	fail "--threads 2: $out"
 expect "$out" '"threads":2,'
 cmp -s "$T/vlan.pcap" "$T/vlan2.pcap" || fail "--threads 2 wrote other packets"
+# ---- the interpreter and the JIT: the same verdicts and packets, byte for byte
+for prog in tc_ctx tc_vlan tc_redir; do
+	for m in --interp --jit; do
+		"$BPFVM" tc "$TCO" --prog $prog --set "io=$IO" --in "$CAP" --out "$T/$prog$m.pcap" \
+			--trace --dump-maps >"$T/$prog$m.trace" 2>"$T/err" || fail "$prog $m: $(cat "$T/err")"
+	done
+	cmp -s "$T/$prog--interp.pcap" "$T/$prog--jit.pcap" || fail "$prog: --interp and --jit wrote other packets"
+	cmp -s "$T/$prog--interp.trace" "$T/$prog--jit.trace" || fail "$prog: --interp and --jit traces differ"
+done
 echo "bpfvm tc: trace_printk, VLANs, verdicts and redirects as expected"

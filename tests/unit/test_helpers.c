@@ -123,7 +123,7 @@ static void test_loop_and_strings(void)
 		INSN(0xb7, 0, 0, 0, 1),		/* 14: r0 = 1 */
 		INSN(0x95, 0, 0, 0, 0),		/* 15: exit */
 	};
-	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_INTERP; mode++) {
+	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_JIT; mode++) {
 		uint64_t mem[2] = { 0, 0 };
 		int err;
 		run_prog(prog, sizeof(prog) / sizeof(prog[0]), mem, sizeof(mem), mode, &err);

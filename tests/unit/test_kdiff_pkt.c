@@ -7,7 +7,8 @@
  * IPv4/IPv6/TCP/UDP/ARP frames, runts, 14-byte frames, frames around the XDP
  * page and skb size limits, jumbo frames, random bytes) and many parameter
  * and context variations are run through the kernel's BPF_PROG_TEST_RUN and
- * through bpfvm_prog_test_run() in the checked and the fast interpreter.
+ * through bpfvm_prog_test_run() in the checked interpreter and, for the
+ * verified program, the fast interpreter and the JIT (alternate cases).
  * Compared: the errno, retval, data_size_out, data_out, ctx_out, the .bss
  * results after each run, and the maps at the end.
  *
@@ -788,8 +789,11 @@ int main(int argc, char **argv)
 				st->cases++;
 				for (int side = 0; side < 2; side++) {
 					set_params(&o, c.p);
-					run_bpfvm(vp[side], side ? BPFVM_EXEC_INTERP : BPFVM_EXEC_CHECKED,
-						  &c, &vo[side], errbuf, sizeof(errbuf));
+					/* the verified side alternates between the fast
+					 * interpreter and the JIT, case by case */
+					int mode = !side ? BPFVM_EXEC_CHECKED
+						   : st->cases % 2 ? BPFVM_EXEC_JIT : BPFVM_EXEC_INTERP;
+					run_bpfvm(vp[side], mode, &c, &vo[side], errbuf, sizeof(errbuf));
 					read_bss(&o, side, &vo[side]);
 					const char *d = differ(&c, &ko, &vo[side]);
 					if (!*d) {
@@ -807,7 +811,9 @@ int main(int argc, char **argv)
 							snprintf(st->first_diff[side], sizeof(st->first_diff[side]), "%.199s", line);
 						if (verbose)
 							printf("  %s/%s [%s] p=%" PRIx64 ",%" PRIx64 ",%" PRIx64 ",%" PRIx64 ": %s\n",
-							       o.file, st->name, side ? "interp" : "checked",
+							       o.file, st->name,
+							       mode == BPFVM_EXEC_JIT ? "jit"
+							       : side ? "interp" : "checked",
 							       c.p[0], c.p[1], c.p[2], c.p[3], line);
 					}
 				}
@@ -833,7 +839,7 @@ int main(int argc, char **argv)
 				char mwhy[200];
 				if (compare_map(o.kfd[i], bpfvm_object_map(o.obj[side], i), values, ncpu,
 						mwhy, sizeof(mwhy))) {
-					printf("%s [%s]: %s\n", o.file, side ? "interp" : "checked", mwhy);
+					printf("%s [%s]: %s\n", o.file, side ? "interp/jit" : "checked", mwhy);
 					map_mismatch++;
 				}
 			}

@@ -311,12 +311,20 @@ static int k_load(const char *text, uint32_t type, char *log, size_t logsz)
 
 static const uint8_t pkt[64] = { [12] = 0x08 };
 
+/* bpfvm's result, the same in the interpreter and the JIT */
 static uint32_t u_run(struct bpfvm_prog *p)
 {
-	struct bpfvm_test_run_opts o = { .sz = sizeof(o), .data_in = pkt, .data_size_in = sizeof(pkt) };
-	int err = bpfvm_prog_test_run(p, &o);
-	CHECK_EQ(err, 0);
-	return o.retval;
+	uint32_t ret[2] = { 0, 0 };
+	for (int i = 0; i < 2; i++) {
+		struct bpfvm_test_run_opts o = { .sz = sizeof(o), .data_in = pkt,
+						 .data_size_in = sizeof(pkt),
+						 .mode = i ? BPFVM_EXEC_JIT : BPFVM_EXEC_AUTO };
+		int err = bpfvm_prog_test_run(p, &o);
+		CHECK_EQ(err, 0);
+		ret[i] = o.retval;
+	}
+	CHECK_EQ(ret[0], ret[1]);
+	return ret[0];
 }
 
 static uint32_t k_run(int fd)

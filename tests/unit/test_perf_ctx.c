@@ -38,13 +38,16 @@ struct hdr {
 	uint32_t magic, len;
 };
 
-/* Run `prog` on pkt with the given flags; returns the helper's result. */
+/* Run `prog` on pkt with the given flags; returns the helper's result.
+ * Runs alternate between the interpreter and the JIT. */
 static int64_t run(struct bpfvm_object *obj, struct bpfvm_prog *p, const uint8_t *pkt,
 		   uint32_t len, uint64_t flags)
 {
 	int64_t res = 12345;
 	static uint8_t ctx[64];
+	static unsigned runs;
 	struct bpfvm_test_run_opts o = BPFVM_OPTS_INIT(bpfvm_test_run_opts);
+	o.mode = runs++ % 2 ? BPFVM_EXEC_JIT : BPFVM_EXEC_INTERP;
 
 	uint32_t k = 0;
 	CHECK_EQ(bpfvm_map_update_elem(bpfvm_object_find_map(obj, "params"), &k, &flags, 0), 0);

@@ -67,7 +67,7 @@ static void test_xdp(void)
 	uint8_t pkt[128];
 	struct bpfvm_pkt_result res;
 	frame(pkt, sizeof(pkt), 0x0800);
-	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_INTERP; mode++) {
+	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_JIT; mode++) {
 		struct bpfvm_pkt_runner_opts ro = BPFVM_OPTS_INIT(bpfvm_pkt_runner_opts);
 		ro.mode = mode;
 		ro.ifindex = 7;
@@ -261,7 +261,7 @@ static void bench_xdp_fw(void)
 	struct bpfvm_object *o = open_obj("xdp_fw.bpf.o");
 	if (!o)
 		return;
-	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_INTERP; mode++) {
+	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_JIT; mode++) {
 		struct bpfvm_pkt_runner_opts ro = BPFVM_OPTS_INIT(bpfvm_pkt_runner_opts);
 		ro.mode = mode;
 		struct bpfvm_pkt_runner *r =
@@ -282,7 +282,8 @@ static void bench_xdp_fw(void)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		CHECK_EQ(bad, 0);
 		double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-		printf("xdp_fw runner, %s: %.2f M packets/s\n", mode == BPFVM_EXEC_CHECKED ? "checked" : "interp",
+		printf("xdp_fw runner, %s: %.2f M packets/s\n", mode == BPFVM_EXEC_CHECKED ? "checked"
+		       : mode == BPFVM_EXEC_INTERP ? "interp" : "jit",
 		       n / s / 1e6);
 		bpfvm_pkt_runner_free(r);
 	}

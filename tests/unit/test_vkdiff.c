@@ -72,7 +72,7 @@ static void test_prog_array_owner(void)
 	CHECK_EQ(e4, -EINVAL);
 	CHECK(s2 && !bpfvm_prog_is_verified(s2));
 	/* the tail call runs the XDP program: r0 = 1, no fault in any mode */
-	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_INTERP; mode++) {
+	for (int mode = BPFVM_EXEC_CHECKED; mode <= BPFVM_EXEC_JIT; mode++) {
 		uint8_t pkt[64];
 		char err[256] = "";
 		memset(pkt, 0, sizeof(pkt));
