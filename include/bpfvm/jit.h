@@ -1,7 +1,7 @@
 /* bpfvm/jit.h — compiling a program to native code.
  *
- * bpfvm_prog_run() with mode BPFVM_EXEC_JIT compiles a program the first time
- * it is run that way; bpfvm_prog_jit() does it ahead of time (to see errors
+ * bpfvm_prog_run(), bpfvm_prog_test_run() and packet runners with mode
+ * BPFVM_EXEC_JIT compile a program the first time it is run that way; bpfvm_prog_jit() does it ahead of time (to see errors
  * early, or to keep compilation out of a timed loop); bpfvm_prog_jited() shows
  * the result (`bpfvm prog dump --jited`).  The native code gives
  * the interpreter's results: the same r0, memory, faults and fault messages.
