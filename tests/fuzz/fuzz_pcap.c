@@ -2,7 +2,8 @@
  *
  * Each input is read twice: from memory (capture_open_mem) and streamed from a
  * file (capture_open on a memfd), which take different paths through the byte
- * source.  Both must give the same packets and the same verdict; every packet's
+ * source; the file is read a third time in bulk (capture_take, as the CLI
+ * reads pcap files).  All must give the same packets and the same verdict; every packet's
  * bytes are read (so ASan sees any overrun), every error must carry a message.
  * Seeds: examples/demo.pcap cut to a few packets, and small pcapng files.
  */
@@ -41,6 +42,53 @@ static void read_all(struct capture *c, struct summary *s)
 	snprintf(s->err, sizeof(s->err), "%s", m ? m : "");
 }
 
+static void add_pkt(struct summary *s, const struct capture_pkt *p)
+{
+	if (p->caplen > p->len || p->caplen > CAPTURE_MAX_CAPLEN)
+		abort();
+	s->sum = s->sum * 31 + p->caplen + p->len + p->ts_ns + p->ifindex;
+	for (uint32_t i = 0; i < p->caplen; i++)
+		s->sum += p->data[i];
+	s->cnt++;
+}
+
+/* the same through capture_take (bulk records, as the CLI reads pcap files),
+ * held and released as the CLI does, with capture_next where take stops */
+static void read_all_take(struct capture *c, struct summary *s)
+{
+	struct capture_pkt p;
+	s->cnt = 0;
+	s->sum = 0;
+	capture_hold(c);
+	for (unsigned k = 0;; k++) {
+		const uint8_t *rec = NULL;
+		size_t bytes = 0;
+		uint64_t index = 0;
+		size_t n = capture_take(c, 1 + k % 7, k % 3 ? SIZE_MAX : 200, &rec, &bytes, &index);
+		size_t used = 0;
+		for (size_t i = 0; i < n; i++) {
+			used += capture_record(c, rec + used, index + i, &p);
+			if (p.index != (uint64_t)s->cnt)
+				abort();
+			add_pkt(s, &p);
+		}
+		if (used != bytes)
+			abort();
+		if (!n) {
+			s->ret = capture_next(c, &p);
+			if (s->ret <= 0)
+				break;
+			add_pkt(s, &p);
+		}
+		if (k % 5 == 0)
+			capture_release(c, capture_offset(c));
+	}
+	if (s->ret < 0 && !capture_error(c)[0])
+		abort();
+	const char *m = strchr(capture_error(c), ':');
+	snprintf(s->err, sizeof(s->err), "%s", m ? m : "");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[CAPTURE_ERR_SZ];
@@ -67,6 +115,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		capture_close(f);
 		if (a.ret != b.ret || a.cnt != b.cnt || a.sum != b.sum || strcmp(a.err, b.err))
 			abort(); /* memory and file disagree on the packets */
+		struct summary t = { 0 };
+		f = capture_open(path, err, sizeof(err));
+		if (!f)
+			abort();
+		read_all_take(f, &t);
+		capture_close(f);
+		if (a.ret != t.ret || a.cnt != t.cnt || a.sum != t.sum || strcmp(a.err, t.err))
+			abort(); /* bulk records disagree with capture_next */
 	}
 	return 0;
 }
