@@ -7,7 +7,9 @@
  * packet.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -67,12 +69,52 @@ void *pkt_line_alloc(size_t size)
 	return p;
 }
 
+/* Low areas of freed contexts, kept for the next one: a fresh mapping below
+ * 4 GiB costs page tables to build and tear down and a page fault per page
+ * touched (0.39 ms per test run measured here); a kept one is zeroed again
+ * (0.01-0.02 ms), so it reads as a new mapping does. */
+#define LOW_CACHE_MAX 8
+static pthread_mutex_t low_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *low_cache[LOW_CACHE_MAX];
+static int low_cached;
+
+static uint8_t *low_get(void)
+{
+	uint8_t *p = NULL;
+	pthread_mutex_lock(&low_mu);
+	if (low_cached)
+		p = low_cache[--low_cached];
+	pthread_mutex_unlock(&low_mu);
+	return p ? p : pkt_low_alloc(PKT_LOW_SZ);
+}
+
+static void low_put(uint8_t *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&low_mu);
+	bool keep = low_cached < LOW_CACHE_MAX;
+	pthread_mutex_unlock(&low_mu);
+	if (!keep) {
+		pkt_low_free(p, PKT_LOW_SZ);
+		return;
+	}
+	memset(p, 0, PKT_LOW_SZ);
+	pthread_mutex_lock(&low_mu);
+	if (low_cached < LOW_CACHE_MAX) {
+		low_cache[low_cached++] = p;
+		p = NULL;
+	}
+	pthread_mutex_unlock(&low_mu);
+	pkt_low_free(p, PKT_LOW_SZ);
+}
+
 struct pkt_ctx *pkt_ctx_new(int kind)
 {
 	struct pkt_ctx *pc = pkt_line_alloc(sizeof(*pc));
 	if (!pc)
 		return NULL;
-	pc->low = pkt_low_alloc(PKT_LOW_SZ);
+	pc->low = low_get();
 	if (!pc->low) {
 		free(pc);
 		errno = ENOMEM;
@@ -90,7 +132,7 @@ void pkt_ctx_free(struct pkt_ctx *pc)
 {
 	if (!pc)
 		return;
-	pkt_low_free(pc->low, PKT_LOW_SZ);
+	low_put(pc->low);
 	free(pc->linear);
 	free(pc);
 }
