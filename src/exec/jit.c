@@ -274,6 +274,7 @@ static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
 	aux->insn_off = out.insn_off;
 	aux->code_off = out.code_off;
 	aux->code_sz = out.len;
+	aux->callin_off = out.callin_off;
 	aux->charge = plan.charge;
 	plan.charge = NULL;
 	plan_free(&plan);
@@ -321,6 +322,31 @@ void jit_prog_free(struct bpfvm_prog *prog)
 	prog->jit = NULL;
 	prog->jit_aux = NULL;
 	prog->jit_entry = NULL;
+}
+
+bool jit_can_enter(struct bpfvm_run *run, const struct bpfvm_prog *prog)
+{
+	/* a tail call's target may be compiled here for the first time (the
+	 * kernel would have compiled it when it was loaded) */
+	if (!jit_prog_ready(prog) && jit_prog_ensure((struct bpfvm_prog *)prog, NULL, 0))
+		return false;
+	return prog->jit_checked == run->checked;
+}
+
+uint64_t jit_exec_at(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t pc,
+		     const uint64_t args[5], uint64_t fp)
+{
+	const struct jit_aux *aux = prog->jit_aux;
+	/* not a block's start (a helper given a pointer into a function):
+	 * the rest of the block, charged by the native code */
+	uint32_t charge = prog->jit_checked ? aux->charge[pc] : 0;
+	if (run->budget < charge) {
+		jit_rt_fault_budget(run, pc, run->budget);
+		return 0;
+	}
+	jit_callin_fn callin = (jit_callin_fn)(uintptr_t)((uint8_t *)prog->jit + aux->callin_off);
+	/* last: a sibling call, no C frame of its own under the callee */
+	return callin(args, fp, run, (uint64_t)(uintptr_t)prog->jit + aux->insn_off[pc], charge);
 }
 
 BPFVM_API int bpfvm_prog_jit(struct bpfvm_prog *prog, char *log, size_t log_sz)
@@ -395,6 +421,12 @@ void jit_rt_fault_deep(struct bpfvm_run *run, uint64_t pc)
 {
 	vm_fault(run, -EINVAL, pc, "insn %zu: %s: call stack too deep (more than %d frames)",
 		 (size_t)pc, isa_ops[run->prog->code[pc].op].mnem, BPFVM_MAX_CALL_FRAMES);
+}
+
+void jit_rt_fault_callback_deep(struct bpfvm_run *run)
+{
+	vm_fault(run, -EINVAL, 0, "callback: call stack too deep (more than %d frames)",
+		 BPFVM_MAX_CALL_FRAMES);
 }
 
 void jit_rt_fault_invalid(struct bpfvm_run *run, uint64_t pc)

@@ -16,6 +16,12 @@
  * stopped inside it, before any effect the caller could see.  Code for a
  * verified program has no guards and, as the kernel's, lets helper calls
  * clobber r1..r5.
+ *
+ * Helpers that call back into eBPF (bpf_loop, for_each_map_elem, tail
+ * calls: vm_call_func(), vm_tail_call()) do so in native code during a
+ * native run: jit_exec_at() enters the image through its C-callable entry
+ * (jit_callin_fn) at the function's code.  Verified code inlines bpf_loop
+ * with a known callback altogether, as the kernel does.
  */
 #ifndef BPFVM_EXEC_JIT_H
 #define BPFVM_EXEC_JIT_H
@@ -43,6 +49,7 @@ struct jit_aux {
 	uint32_t *charge;	/* plan.charge, for callx into a block's middle */
 	uint32_t *code_off;	/* jit_code.code_off, for bpfvm_prog_jited() */
 	size_t code_sz;		/* bytes of code (prog->jit_sz is whole pages) */
+	uint32_t callin_off;	/* jit_code.callin_off */
 };
 
 /* A back end's output: code (malloc'd; position-independent but for the
@@ -59,7 +66,20 @@ struct jit_code {
 	size_t len;
 	uint32_t *insn_off;
 	uint32_t *code_off;
+	uint32_t callin_off;	/* the jit_callin_fn */
 };
+
+/* The C entry into a function of the native code other than the program's
+ * start (callbacks, tail calls): r1..r5 = args, r10 = fp (a frame pointer of
+ * the run's stack), r0 and r6..r9 zero; checked code takes its budget from
+ * run->budget less `charge` (at most run->budget: what entering `code` in the
+ * middle of a block costs) and stores it back unless it aborts, as the
+ * checked interpreter does.  Calls `code` (an entry from insn_off, in this
+ * image) and returns its r0, or 0 when it aborted (run->err set).  Frames
+ * count from the stack top, as in the interpreter: fp's depth is taken from
+ * fp. */
+typedef uint64_t (*jit_callin_fn)(const uint64_t args[5], uint64_t fp, struct bpfvm_run *run,
+				  uint64_t code, uint64_t charge);
 
 /* Does access `in` (a load, store or atomic) provably stay inside the current
  * stack frame, aligned when it must be?  Such accesses need no check. */
@@ -80,6 +100,18 @@ bool jit_prog_ready(const struct bpfvm_prog *prog);
 /* prog.c: release the native code */
 void jit_prog_free(struct bpfvm_prog *prog);
 
+/* jit.c: may a call from a helper into prog (a callback, a tail call) in a
+ * run of native code (run->jit) run prog's native code?  Yes when prog has
+ * code (compiled now if need be) that is checked exactly when the run is;
+ * else the interpreter runs it. */
+bool jit_can_enter(struct bpfvm_run *run, const struct bpfvm_prog *prog);
+/* jit.c: run prog's native code from instruction pc as a function on frame
+ * fp with r1..r5 = args (jit_can_enter() said yes); entering a block in its
+ * middle charges its rest, as callx does.  Returns r0, or 0 with run->err
+ * set. */
+uint64_t jit_exec_at(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t pc,
+		     const uint64_t args[5], uint64_t fp);
+
 /* ---- runtime: C functions the native code calls on its slow paths.  pc is
  * the instruction's index, fp the frame pointer (r10) at the time. ---- */
 
@@ -93,6 +125,9 @@ void jit_rt_fault_align(struct bpfvm_run *run, uint64_t pc, uint64_t addr, uint6
 void jit_rt_fault_budget(struct bpfvm_run *run, uint64_t pc, uint64_t left);
 /* record a call at pc that needs more than BPFVM_MAX_CALL_FRAMES frames */
 void jit_rt_fault_deep(struct bpfvm_run *run, uint64_t pc);
+/* record that a callback needs more than BPFVM_MAX_CALL_FRAMES frames (the
+ * fault of vm_call_func(), which calls this too) */
+void jit_rt_fault_callback_deep(struct bpfvm_run *run);
 /* record that the second half of an lddw at pc was reached (through callx) */
 void jit_rt_fault_invalid(struct bpfvm_run *run, uint64_t pc);
 

@@ -16,7 +16,9 @@
  * return address (48 bytes) and lowers r10 by 512, so the depth is always
  * (stack top - r10) / 512 and a fault unwinds the machine stack by depth * 48
  * without walking frames.  No temporaries are on the machine stack where a
- * fault can be raised.
+ * fault can be raised.  Callbacks and tail calls enter through a second
+ * entry (callin) that starts at a given frame: it lowers the machine stack by
+ * 48 bytes per frame above that one, so the same unwinding holds.
  *
  * Checked code (programs no verifier has proven) keeps the checked
  * interpreter's behaviour exactly.  An access not provably inside the current
@@ -106,6 +108,8 @@ enum stub_kind {
 	STUB_ALIGN,	/* misaligned atomic: fault */
 	STUB_BUDGET,	/* the block does not fit the budget: fault */
 	STUB_DEEP,	/* no call frame left: fault */
+	STUB_NULL,	/* an inlined lookup found nothing: r0 = 0, jump to insn `arg` */
+	STUB_CB_DEEP,	/* an inlined bpf_loop has no frame for its callback: fault */
 };
 
 struct stub {
@@ -114,7 +118,7 @@ struct stub {
 	bool write;		/* STUB_MEM: a store (needs a writable region) */
 	bool atomic;		/* STUB_MEM: redo r10 for the alignment test */
 	uint32_t pc;
-	uint32_t arg;		/* STUB_BUDGET: the block's count */
+	uint32_t arg;		/* STUB_BUDGET: the block's count; STUB_NULL: the target */
 	uint32_t ret;		/* STUB_MEM: where the access continues */
 };
 
@@ -147,6 +151,7 @@ struct jctx {
 	struct stub *stubs;
 	size_t stub_cnt, stub_cap, prev_stub_cnt, prev_len;
 	uint32_t lbl[L_CNT];
+	uint32_t callin;		/* offset of the jit_callin_fn */
 	/* code-generation state, valid within a basic block */
 	size_t cur_pc;
 	bool in_cold;		/* emitting after the body: its offsets are final */
@@ -154,6 +159,8 @@ struct jctx {
 	uint8_t *dep;		/* per insn: body code relies on earlier insns */
 	uint8_t *jump_in;	/* per insn: a jump, call or function address targets it */
 	uint8_t *fn_info;	/* per function start: FN_* */
+	uint8_t *skip;		/* per insn: an lddw whose map only an inlined lookup reads */
+	int16_t *key_off;	/* per call: an inlined lookup's key is at [r10 + key_off] (0: at [r2]) */
 	uint16_t zext;		/* bit r: upper half of eBPF register r known zero */
 	int8_t flags_reg;	/* eBPF register the flags describe, or -1 */
 	uint8_t flags_kind;
@@ -1658,8 +1665,11 @@ static int map_helper_row(const struct jctx *c, size_t pc)
 	return -1;
 }
 
-/* The map r1 holds at the call at pc (see above), or NULL. */
-static struct bpfvm_map *call_map(struct jctx *c, size_t pc)
+/* The lddw that gives register `reg` its value at the call at pc, when it
+ * is in pc's basic block and nothing may write reg after it, or NULL; *at:
+ * its index. */
+static const struct vm_insn *block_lddw(const struct jctx *c, size_t pc, unsigned int reg,
+					size_t *at)
 {
 	const struct bpfvm_prog *prog = c->prog;
 	for (size_t i = pc; i-- > 0;) {
@@ -1673,20 +1683,16 @@ static struct bpfvm_map *call_map(struct jctx *c, size_t pc)
 		}
 		switch (isa_ops[in->op].fmt) {
 		case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END: case FMT_LDX:
-			if (in->dst == BPF_REG_1)
+			if (in->dst == reg)
 				return NULL;
 			continue;
 		case FMT_ST: case FMT_STX:
 			continue;
 		case FMT_LDDW:
-			if (in->dst != BPF_REG_1)
+			if (in->dst != reg)
 				continue;
-			if (in->op != OP_LDDW_MAP_FD && in->op != OP_LDDW_MAP_IDX)
-				return NULL;
-			for (size_t k = 0; k < prog->map_cnt; k++)
-				if ((uint64_t)(uintptr_t)prog->maps[k] == in->imm)
-					return prog->maps[k];
-			return NULL;
+			*at = i;
+			return in;
 		default:
 			return NULL;				/* calls, atomics (fetch writes src), ... */
 		}
@@ -1694,45 +1700,225 @@ static struct bpfvm_map *call_map(struct jctx *c, size_t pc)
 	return NULL;
 }
 
-/* The inlined ARRAY / PERCPU_ARRAY lookup: the helper's result exactly, NULL
- * for a key >= max_entries (PERCPU_ARRAY: or run.cpu >= nr_cpus), else the
- * element's storage. */
-static bool gen_inline_lookup(struct jctx *c, size_t pc)
+/* The map r1 holds at the call at pc (see above), or NULL; *at: the lddw
+ * that loads it. */
+static struct bpfvm_map *call_map(const struct jctx *c, size_t pc, size_t *at)
+{
+	const struct bpfvm_prog *prog = c->prog;
+	const struct vm_insn *in = block_lddw(c, pc, BPF_REG_1, at);
+	if (!in || (in->op != OP_LDDW_MAP_FD && in->op != OP_LDDW_MAP_IDX))
+		return NULL;
+	for (size_t k = 0; k < prog->map_cnt; k++)
+		if ((uint64_t)(uintptr_t)prog->maps[k] == in->imm)
+			return prog->maps[k];
+	return NULL;
+}
+
+/* The ARRAY or PERCPU_ARRAY map whose lookup the call at pc inlines, or
+ * NULL; *at: the lddw that loads it into r1. */
+static struct bpfvm_map *inline_lookup_map(const struct jctx *c, size_t pc, size_t *at)
 {
 	int row = map_helper_row(c, pc);
-	bool lookup = row >= 0 && map_helpers[row].call == MAP_CALL_LOOKUP;
-	struct bpfvm_map *m = lookup ? call_map(c, pc) : NULL;
+	if (row < 0 || map_helpers[row].call != MAP_CALL_LOOKUP)
+		return NULL;
+	struct bpfvm_map *m = call_map(c, pc, at);
 	void *base;
 	uint32_t stride, max, ncpus;
 	if (!m || map_array_direct(m, &base, &stride, &max, &ncpus) || !stride || stride > INT32_MAX)
-		return false;
+		return NULL;
+	return m;
+}
+
+/* Before the passes, for each inlined lookup (verified code: a call leaves
+ * r1..r5 unreadable), the code it makes unnecessary:
+ *  - the lddw of its map, when nothing else reads r1 before the call (the
+ *    inlined code knows the map): skip[] at the lddw;
+ *  - `r2 = r10; r2 += K` just before, when nothing else reads r2: skip[] at
+ *    the mov, and key_off[] at the call is K: the key is read from
+ *    [r10 + K] directly (0: from [r2]). */
+static void plan_lookups(struct jctx *c)
+{
+	const struct vm_insn *code = c->prog->code;
+	size_t cnt = c->prog->insn_cnt;
+	for (size_t pc = 0; pc < cnt; pc++) {
+		size_t at = 0;
+		if (isa_ops[code[pc].op].fmt != FMT_CALL || !inline_lookup_map(c, pc, &at))
+			continue;
+		bool r1_unused = true;
+		for (size_t i = at + 2; i < pc; i++)
+			r1_unused &= code[i].dst != BPF_REG_1 && code[i].src != BPF_REG_1;
+		c->skip[at] = r1_unused;
+		/* the last instruction writing r2 in the block, the add of the pair */
+		size_t add = pc;
+		while (add > 0 && !c->plan->leader[add] &&
+		       code[add - 1].dst != BPF_REG_2 && code[add - 1].src != BPF_REG_2)
+			add--;
+		if (add < 2 || c->plan->leader[add] || c->plan->leader[add - 1])
+			continue;
+		const struct vm_insn *mov = &code[add - 2], *inc = &code[add - 1];
+		if (mov->op == OP_MOV64_REG && mov->dst == BPF_REG_2 && mov->src == BPF_REG_10 &&
+		    mov->off == 0 && inc->op == OP_ADD64_IMM && inc->dst == BPF_REG_2 &&
+		    (int64_t)inc->imm >= -BPFVM_STACK_SIZE && (int64_t)inc->imm <= -4) {
+			c->skip[add - 2] = 1;
+			c->key_off[pc] = (int16_t)inc->imm;
+		}
+	}
+}
+
+/* The inlined ARRAY / PERCPU_ARRAY lookup: the helper's result exactly, NULL
+ * for a key >= max_entries (PERCPU_ARRAY: or run.cpu >= nr_cpus), else the
+ * element's storage (plan_lookups() says what code before it can go).  When
+ * the call is followed by `if r0 == 0` or `if r0 != 0` (that nothing else
+ * jumps to), the range check jumps there itself: a found element's address
+ * is never 0.  Returns the instruction slots consumed (0: not inlined). */
+static size_t gen_inline_lookup(struct jctx *c, size_t pc)
+{
+	size_t at;
+	struct bpfvm_map *m = inline_lookup_map(c, pc, &at);
+	void *base;
+	uint32_t stride, max, ncpus;
+	if (!m || map_array_direct(m, &base, &stride, &max, &ncpus))
+		return 0;
 	c->dep[pc] = 1;	/* a callx entry here cannot know r1: the helper, standalone */
-	emit_load(c, 4, false, RAX, RSI, 0);				/* mov eax, [rsi] (key) */
+	/* the null test that follows, fused */
+	const struct vm_insn *nx = pc + 1 < c->prog->insn_cnt ? &c->prog->code[pc + 1] : NULL;
+	bool fuse = nx && !c->jump_in[pc + 1] && nx->dst == BPF_REG_0 && nx->imm == 0 &&
+		    (nx->op == OP_JEQ64_IMM || nx->op == OP_JNE64_IMM);
+	size_t t = fuse ? (size_t)((long)pc + 2 + nx->off) : 0;
+	bool jump_if_null = fuse && nx->op == OP_JEQ64_IMM;
+	if (c->key_off[pc])
+		emit_load(c, 4, false, RAX, RBP, c->key_off[pc]);	/* mov eax, [rbp + K] (key) */
+	else
+		emit_load(c, 4, false, RAX, RSI, 0);			/* mov eax, [rsi] (key) */
 	emit_alu_imm(c, false, EXT_CMP, RAX, (int32_t)max);		/* cmp eax, max_entries */
-	size_t j_null = emit_jcc8_fwd(c, CC_AE), j_cpu = 0;		/* jae .null */
+	size_t k_null = 0, k_cpu = 0, j_null = 0, j_cpu = 0;
+	if (jump_if_null) {
+		k_null = new_stub(c, STUB_NULL, pc + 1, (uint32_t)t);
+		emit_jcc(c, CC_AE, stub_target(c, k_null));		/* jae .null (r0 = 0, jmp target) */
+	} else {
+		j_null = emit_jcc8_fwd(c, CC_AE);			/* jae .null */
+	}
 	if (ncpus) {
 		/* PERCPU_ARRAY: the run's CPU's slot; NULL for cpu >= nr_cpus */
 		emit_load(c, 4, false, AX, STK, RUN(cpu));		/* mov r10d, [run.cpu] */
 		emit_alu_imm(c, false, EXT_CMP, AX, (int32_t)ncpus);	/* cmp r10d, nr_cpus */
-		j_cpu = emit_jcc8_fwd(c, CC_AE);			/* jae .null */
+		if (jump_if_null) {
+			k_cpu = new_stub(c, STUB_NULL, pc + 1, (uint32_t)t);
+			emit_jcc(c, CC_AE, stub_target(c, k_cpu));	/* jae .null */
+		} else {
+			j_cpu = emit_jcc8_fwd(c, CC_AE);		/* jae .null */
+		}
 	}
-	if (!(stride & (stride - 1)))
-		emit_shift_imm(c, true, SH_SHL, RAX, (unsigned int)__builtin_ctz(stride));	/* shl rax, log2(stride) */
-	else
-		emit_imul_imm(c, true, RAX, RAX, (int32_t)stride);	/* imul rax, rax, stride */
-	if (ncpus) {
-		emit_mov_imm64(c, AUX, (uint64_t)max * stride);		/* mov r11, max_entries * stride */
-		emit_imul(c, true, AX, AUX);				/* imul r10, r11 */
+	if (!ncpus && stride <= 8 && !(stride & (stride - 1))) {
+		emit_mov_imm64(c, AX, (uint64_t)(uintptr_t)base);	/* mov r10, values */
+		emit_lea_scaled(c, true, RAX, AX, RAX, __builtin_ctz(stride));	/* lea rax, [r10 + rax*stride] */
+	} else {
+		if (!(stride & (stride - 1)))
+			emit_shift_imm(c, true, SH_SHL, RAX, (unsigned int)__builtin_ctz(stride));	/* shl rax, log2(stride) */
+		else
+			emit_imul_imm(c, true, RAX, RAX, (int32_t)stride);	/* imul rax, rax, stride */
+		if (ncpus) {
+			emit_mov_imm64(c, AUX, (uint64_t)max * stride);	/* mov r11, max_entries * stride */
+			emit_imul(c, true, AX, AUX);			/* imul r10, r11 */
+			emit_alu(c, true, OPC_ADD, RAX, AX);		/* add rax, r10 */
+		}
+		emit_mov_imm64(c, AX, (uint64_t)(uintptr_t)base);	/* mov r10, values */
 		emit_alu(c, true, OPC_ADD, RAX, AX);			/* add rax, r10 */
 	}
-	emit_mov_imm64(c, AX, (uint64_t)(uintptr_t)base);		/* mov r10, values */
-	emit_alu(c, true, OPC_ADD, RAX, AX);				/* add rax, r10 */
-	size_t j_done = emit_jmp8_fwd(c);				/* jmp .done */
+	if (jump_if_null) {
+		c->dep[pc + 1] = 1;	/* a callx entry there tests r0 itself */
+		return 2;		/* found: on to pc + 2 */
+	}
+	size_t j_done = 0;
+	if (fuse)
+		emit_jmp(c, insn_target(c, t));				/* jmp target (found) */
+	else
+		j_done = emit_jmp8_fwd(c);				/* jmp .done */
 	bind8(c, j_null);						/* .null: */
 	if (ncpus)
 		bind8(c, j_cpu);
 	emit_zero(c, RAX);						/* xor eax, eax */
+	if (fuse) {
+		c->dep[pc + 1] = 1;
+		return 2;		/* not found: on to pc + 2 */
+	}
 	bind8(c, j_done);						/* .done: */
+	return 1;
+}
+
+/* jcc rel32 forward inside one instruction's code; bind32() at the label */
+static size_t emit_jcc32_fwd(struct jctx *c, int cc)
+{
+	emit1(c, 0x0f);
+	emit1(c, (uint8_t)(0x80 | cc));
+	emit4(c, 0);
+	return c->len;
+}
+
+/* bpf_loop in verified code, as the kernel's inline_bpf_loop, when the same
+ * basic block loads r2 with the callback (`lddw r2, func`): the loop runs
+ * here and calls the callback as a local function (r1 = i, r2 = ctx, a
+ * frame of its own), the helper's checks and results exactly: flags != 0
+ * gives -EINVAL, more than BPF_MAX_LOOPS (VM_MAX_LOOPS) iterations -E2BIG,
+ * no frame for the callback vm_call_func()'s fault; r0 is the number of
+ * calls made, the last one returning non-zero.  The loop keeps its count in
+ * r7 and a pointer to its slot of run.jit_loop (one per call frame: n, ctx,
+ * the caller's r6 and r7) in r6, which the frame call preserves.  Returns
+ * false when the call at pc is not such a bpf_loop. */
+static bool gen_inline_loop(struct jctx *c, size_t pc)
+{
+	const struct bpfvm_prog *prog = c->prog;
+	const struct vm_insn *call = &prog->code[pc];
+	size_t at;
+	if (c->checked || c->standalone || call->imm >= prog->helper_cnt ||
+	    prog->helpers[call->imm].fn != helper_loop)
+		return false;
+	const struct vm_insn *fn = block_lddw(c, pc, BPF_REG_2, &at);
+	if (!fn || fn->op != OP_LDDW_FUNC)
+		return false;
+	size_t t = (size_t)((const struct vm_insn *)(uintptr_t)fn->imm - prog->code);
+	const int32_t slot = RUN(jit_loop);
+	c->dep[pc] = 1;	/* a callx entry here cannot know r2: the helper, standalone */
+	emit_mov_imm64(c, RAX, (uint64_t)-EINVAL);			/* mov rax, -EINVAL */
+	emit_alu(c, true, OPC_TEST, RCX, RCX);				/* test rcx, rcx (flags) */
+	size_t j_flags = emit_jcc32_fwd(c, CC_NE);			/* jnz .done */
+	emit_mov_imm64(c, RAX, (uint64_t)-E2BIG);			/* mov rax, -E2BIG */
+	emit_alu_imm(c, true, EXT_CMP, RDI, (int32_t)VM_MAX_LOOPS);	/* cmp rdi, BPF_MAX_LOOPS */
+	size_t j_big = emit_jcc32_fwd(c, CC_A);				/* ja .done */
+	emit_zero(c, RAX);						/* xor eax, eax */
+	emit_alu(c, true, OPC_TEST, RDI, RDI);				/* test rdi, rdi */
+	size_t j_none = emit_jcc32_fwd(c, CC_E);			/* jz .done */
+	emit_mov(c, true, AUX, RBP);					/* mov r11, rbp */
+	emit_alu(c, true, OPC_SUB, AUX, STK);				/* sub r11, r12 */
+	emit_alu_imm(c, true, EXT_CMP, AUX, BPFVM_STACK_SIZE);		/* cmp r11, 512 (last frame) */
+	size_t k = new_stub(c, STUB_CB_DEEP, pc, 0);
+	emit_jcc(c, CC_E, stub_target(c, k));				/* je .too_deep */
+	emit_lea(c, true, AX, STK, VM_STACK_TOTAL);			/* lea r10, [stack top] */
+	emit_alu(c, true, OPC_SUB, AX, RBP);				/* sub r10, rbp */
+	emit_shift_imm(c, true, SH_SHR, AX, 4);				/* shr r10, 4 (depth * 32) */
+	emit_leax(c, true, AX, STK, AX, slot);				/* lea r10, [run.jit_loop + r10] */
+	emit_store(c, 8, AX, 0, RDI);					/* mov [r10], rdi (n) */
+	emit_store(c, 8, AX, 8, RDX);					/* mov [r10+8], rdx (ctx) */
+	emit_store(c, 8, AX, 16, RBX);					/* mov [r10+16], rbx (r6) */
+	emit_store(c, 8, AX, 24, R13);					/* mov [r10+24], r13 (r7) */
+	emit_mov(c, true, RBX, AX);					/* mov rbx, r10 */
+	emit_zero(c, R13);						/* xor r13d, r13d (i) */
+	uint32_t loop = (uint32_t)c->len;
+	emit_mov(c, true, RDI, R13);					/* .loop: mov rdi, r13 */
+	emit_load(c, 8, false, RSI, RBX, 8);				/* mov rsi, [rbx+8] */
+	gen_frame_call(c, -1, insn_target(c, t), c->fn_info[t]);	/* call callback */
+	emit_alu_imm(c, true, EXT_ADD, R13, 1);				/* add r13, 1 */
+	emit_alu(c, true, OPC_TEST, RAX, RAX);				/* test rax, rax */
+	size_t j_stop = emit_jcc8_fwd(c, CC_NE);			/* jnz .stop */
+	emit_cmp_mem(c, R13, RBX, 0);					/* cmp r13, [rbx] */
+	emit_jcc(c, CC_B, loop);					/* jb .loop */
+	bind8(c, j_stop);						/* .stop: */
+	emit_mov(c, true, RAX, R13);					/* mov rax, r13 */
+	emit_load(c, 8, false, R13, RBX, 24);				/* mov r13, [rbx+24] */
+	emit_load(c, 8, false, RBX, RBX, 16);				/* mov rbx, [rbx+16] */
+	bind32(c, j_flags);						/* .done: */
+	bind32(c, j_big);
+	bind32(c, j_none);
 	return true;
 }
 
@@ -1741,7 +1927,8 @@ static bool gen_inline_lookup(struct jctx *c, size_t pc)
 static bool gen_direct_map_call(struct jctx *c, size_t pc)
 {
 	int row = map_helper_row(c, pc);
-	struct bpfvm_map *m = row >= 0 ? call_map(c, pc) : NULL;
+	size_t at;
+	struct bpfvm_map *m = row >= 0 ? call_map(c, pc, &at) : NULL;
 	uintptr_t fn = m ? map_direct_fn(m, map_helpers[row].call) : 0;
 	if (!fn)
 		return false;
@@ -1765,6 +1952,13 @@ static size_t gen_insn_code(struct jctx *c, size_t pc)
 	bool prev_w = c->flags_w;
 	c->flags_reg = -1;
 
+	if (c->skip[pc] && !c->standalone) {
+		/* an lddw r1 = map or `r2 = r10; r2 += K` only an inlined lookup reads */
+		zext_set(c, in->dst, false);
+		if (isa_ops[op].fmt != FMT_LDDW)
+			c->dep[pc + 1] = 1;	/* a callx entry at the add: standalone */
+		return 2;
+	}
 	switch (isa_ops[op].fmt) {
 	case FMT_ALU_IMM: case FMT_ALU_REG: case FMT_NEG: case FMT_END:
 		return gen_alu(c, pc, in, op);
@@ -1784,14 +1978,20 @@ static size_t gen_insn_code(struct jctx *c, size_t pc)
 	case FMT_LDABS: case FMT_LDIND:
 		gen_ldpkt(c, in, op);
 		return 1;
-	case FMT_CALL:
-		if (gen_inline_lookup(c, pc) || gen_direct_map_call(c, pc)) {
+	case FMT_CALL: {
+		if (gen_inline_loop(c, pc)) {
 			state_reset(c);
 			return 1;
+		}
+		size_t used = gen_inline_lookup(c, pc);
+		if (used || gen_direct_map_call(c, pc)) {
+			state_reset(c);
+			return used ? used : 1;
 		}
 		gen_helper_call(c, -1, FN_ADDR(c->prog->helpers[in->imm].fn), L_STOP, c->plan->live_after[pc]);
 		state_reset(c);
 		return 1;
+	}
 	case FMT_CALL_KFUNC:
 		gen_helper_call(c, -1, FN_ADDR(c->prog->helpers[in->imm].fn), L_ABORT, c->plan->live_after[pc]);
 		state_reset(c);
@@ -1889,6 +2089,53 @@ static size_t gen_entry(struct jctx *c)
 	return body_call;
 }
 
+/* The depth of frame pointer rbp, in 48-byte units of machine stack: r10 =
+ * (stack top - rbp) / 512 * 48.  Clobbers r10. */
+static void gen_frames_size(struct jctx *c)
+{
+	emit_lea(c, true, AX, STK, VM_STACK_TOTAL);			/* lea r10, [stack top] */
+	emit_alu(c, true, OPC_SUB, AX, RBP);				/* sub r10, rbp */
+	emit_shift_imm(c, true, SH_SHR, AX, 9);				/* shr r10, 9 */
+	emit_imul_imm(c, true, AX, AX, 48);				/* imul r10, r10, 48 */
+}
+
+/* uint64_t callin(args = rdi, fp = rsi, run = rdx, code = rcx, charge =
+ * r8): see jit_callin_fn.  The frame is the entry's (L_EPILOGUE undoes it),
+ * and the machine stack is lowered by 48 bytes for each frame above fp, as if
+ * the calls that made them had been native: L_ABORT unwinds by fp's depth. */
+static void gen_callin(struct jctx *c)
+{
+	static const uint8_t zeroed[] = { RAX, RBX, R13, R14, R15 };
+	reserve(c);
+	c->callin = (uint32_t)c->len;
+	emit_push(c, RBP);						/* push rbp */
+	emit_push(c, RBX);						/* push rbx */
+	emit_push(c, R12);						/* push r12 */
+	emit_push(c, R13);						/* push r13 */
+	emit_push(c, R14);						/* push r14 */
+	emit_push(c, R15);						/* push r15 */
+	emit_lea(c, true, STK, RDX, (int32_t)offsetof(struct bpfvm_run, stack));	/* lea r12, [run.stack] */
+	emit_mov(c, true, RBP, RSI);					/* mov rbp, rsi (fp) */
+	emit_mov(c, true, AUX, RCX);					/* mov r11, rcx (code) */
+	gen_frames_size(c);
+	emit_alu(c, true, OPC_SUB, RSP, AX);				/* sub rsp, r10 */
+	if (c->checked) {
+		emit_rm(c, 0, true, 0x8b, BUDGET, STK, RUN(budget), false);	/* mov r9, [run.budget] */
+		emit_alu(c, true, OPC_SUB, BUDGET, R8);				/* sub r9, r8 (charge) */
+	}
+	emit_mov(c, true, AX, RDI);					/* mov r10, rdi (args) */
+	for (int r = 1; r <= 5; r++)
+		emit_load(c, 8, false, reg_map[r], AX, 8 * (r - 1));	/* mov rR, [r10 + 8(R-1)] */
+	for (size_t i = 0; i < sizeof(zeroed); i++)
+		emit_zero(c, zeroed[i]);				/* xor r32, r32 */
+	emit_call_reg(c, AUX);						/* call r11 */
+	if (c->checked)
+		emit_rm(c, 0, true, OPC_MOV, BUDGET, STK, RUN(budget), false);	/* mov [run.budget], r9 */
+	gen_frames_size(c);						/* (rbp is fp again) */
+	emit_alu(c, true, OPC_ADD, RSP, AX);				/* add rsp, r10 */
+	emit_jmp(c, c->lbl[L_EPILOGUE]);				/* jmp epilogue */
+}
+
 /* call a runtime function (run, esi = pc, rdx, rcx as set), then abort */
 static void gen_fault_tail(struct jctx *c, uint64_t fn)
 {
@@ -1904,11 +2151,8 @@ static void gen_shared(struct jctx *c)
 	/* abort: unwind depth * 48 bytes of frames and the body's return
 	 * address; return 0 without touching run.budget */
 	c->lbl[L_ABORT] = (uint32_t)c->len;
-	emit_lea(c, true, AUX, STK, VM_STACK_TOTAL);			/* lea r11, [stack top] */
-	emit_alu(c, true, OPC_SUB, AUX, RBP);				/* sub r11, rbp */
-	emit_shift_imm(c, true, SH_SHR, AUX, 9);			/* shr r11, 9 (depth) */
-	emit_imul_imm(c, true, AUX, AUX, 48);				/* imul r11, r11, 48 */
-	emit_alu(c, true, OPC_ADD, RSP, AUX);				/* add rsp, r11 */
+	gen_frames_size(c);
+	emit_alu(c, true, OPC_ADD, RSP, AX);				/* add rsp, r10 */
 	emit_alu_imm(c, true, EXT_ADD, RSP, 8);				/* add rsp, 8 */
 	emit_zero(c, RAX);						/* xor eax, eax */
 	emit_jmp(c, c->lbl[L_EPILOGUE]);				/* jmp epilogue */
@@ -2077,6 +2321,13 @@ static void gen_stub(struct jctx *c, const struct stub *st)
 		emit_mov_imm32(c, RSI, st->pc);				/* mov esi, pc */
 		emit_jmp(c, c->lbl[L_DEEP]);				/* jmp deep */
 		break;
+	case STUB_NULL:
+		emit_zero(c, RAX);					/* xor eax, eax */
+		emit_jmp(c, insn_target(c, st->arg));			/* jmp target */
+		break;
+	case STUB_CB_DEEP:
+		gen_fault_tail(c, FN_ADDR(jit_rt_fault_callback_deep));
+		break;
 	}
 }
 
@@ -2094,6 +2345,7 @@ static void gen_image(struct jctx *c)
 	memset(c->dep, 0, cnt);
 	size_t body_call = gen_entry(c);
 	gen_shared(c);
+	gen_callin(c);
 	bind32(c, body_call);
 	for (size_t pc = 0; pc < cnt && !c->err;) {
 		c->cur_pc = pc;
@@ -2241,14 +2493,17 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	c.dep = calloc(cnt, 1);
 	c.jump_in = calloc(cnt, 1);
 	c.fn_info = calloc(cnt, 1);
+	c.skip = calloc(cnt, 1);
+	c.key_off = calloc(cnt, sizeof(int16_t));
 	c.cap = cnt * 12 + 65536; /* typical code size: few reallocations */
 	c.buf = malloc(c.cap);
 	if (!c.naddr || !c.bpos || !c.nbpos || !c.code_off || !c.dep || !c.jump_in ||
-	    !c.fn_info || !c.buf) {
+	    !c.fn_info || !c.skip || !c.key_off || !c.buf) {
 		c.err = -ENOMEM;
 	} else {
 		mark_jump_targets(&c);
 		mark_functions(&c);
+		plan_lookups(&c);
 	}
 	for (c.pass = 0; !c.err; c.pass++) {
 		gen_image(&c);
@@ -2277,6 +2532,8 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	free(c.dep);
 	free(c.jump_in);
 	free(c.fn_info);
+	free(c.skip);
+	free(c.key_off);
 	free(c.stubs);
 	free(c.stub_off);
 	free(c.nstub_off);
@@ -2294,6 +2551,7 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 	out->len = c.len;
 	out->insn_off = c.naddr;
 	out->code_off = c.code_off;
+	out->callin_off = c.callin;
 	return 0;
 }
 

@@ -28,6 +28,7 @@ void vm_run_init(struct bpfvm_run *run, const struct bpfvm_prog *prog, bool chec
 	run->user = NULL;
 	run->cpu = 0;
 	run->checked = checked;
+	run->jit = false;
 	run->budget = run->budget_total = BPFVM_DEFAULT_INSN_BUDGET;
 	run->may_goto_left = VM_MAX_LOOPS;
 	run->tail_call_cnt = 0;
@@ -125,9 +126,18 @@ void vm_describe_addr(const struct bpfvm_run *run, uint64_t addr, uint64_t fp,
 
 /* ------------------------------------------- calls from helpers into eBPF */
 
-static uint64_t exec_at(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t pc,
-			const uint64_t args[5], uint64_t fp, int depth)
+/* Run prog from pc as a function on frame fp (depth frames in use): native
+ * code in a native run where prog has code of the run's kind, else the
+ * interpreter of the run's kind.  Inlined: a chain of tail calls nests C
+ * frames, and the fewer, the fewer returns the CPU mispredicts. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline uint64_t exec_at(struct bpfvm_run *run, const struct bpfvm_prog *prog, size_t pc,
+			       const uint64_t args[5], uint64_t fp, int depth)
 {
+	if (run->jit && jit_can_enter(run, prog))
+		return jit_exec_at(run, prog, pc, args, fp);
 	if (run->checked)
 		return vm_interp_checked(run, prog, pc, args, fp, depth);
 	return vm_interp_fast(run, prog, pc, args, fp, depth);
@@ -146,8 +156,7 @@ uint64_t vm_call_func(struct bpfvm_run *run, uint64_t func, uint64_t a1, uint64_
 	}
 	int depth = run->cur_depth + 1;
 	if (depth >= BPFVM_MAX_CALL_FRAMES) {
-		vm_fault(run, -EINVAL, 0, "callback: call stack too deep (more than %d frames)",
-			 BPFVM_MAX_CALL_FRAMES);
+		jit_rt_fault_callback_deep(run);
 		return 0;
 	}
 	uint64_t saved_fp = run->cur_fp;
@@ -257,6 +266,7 @@ uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode,
 			return 0;
 		}
 	}
+	run->jit = mode == BPFVM_EXEC_JIT;
 	rcu_read_lock();
 	if (mode == BPFVM_EXEC_JIT)
 		r0 = prog->jit_entry(r1, r2, run);
@@ -297,6 +307,7 @@ BPFVM_API int bpfvm_prog_run(struct bpfvm_prog *prog, struct bpfvm_run_opts *opt
 	for (uint32_t i = 0; i < repeat && !err; i++) {
 		vm_run_init(run, prog, mode == BPFVM_EXEC_CHECKED ||
 				       (mode == BPFVM_EXEC_JIT && prog->jit_checked));
+		run->jit = mode == BPFVM_EXEC_JIT;
 		run->user = opts->user;
 		run->cpu = opts->cpu;
 		run->err_buf = opts->err_buf;

@@ -90,6 +90,8 @@ struct bpfvm_run {
 	void *user;
 	int cpu;
 	bool checked;
+	bool jit;			/* native code runs: tail calls and callbacks run
+					 * native too where they can (exec/jit.h) */
 	uint64_t budget;		/* checked mode: instructions left */
 	uint64_t budget_total;		/* ... at the start of the run */
 	uint32_t may_goto_left;
@@ -106,6 +108,9 @@ struct bpfvm_run {
 	struct bpfvm_map *inner[VM_MAX_INNER_MAPS];
 	int inner_cnt;
 	void *hook;			/* packet hook state (hooks/pkt.h), or NULL */
+	/* native code's inlined bpf_loop, per call frame: n, ctx and the
+	 * caller's r6 and r7 (exec/jit_x86_64.c) */
+	uint64_t jit_loop[BPFVM_MAX_CALL_FRAMES][4];
 	const uint8_t *pkt;		/* ld_abs/ld_ind data */
 	uint32_t pkt_len;
 	/* error report */
@@ -130,9 +135,10 @@ uint64_t vm_call_func(struct bpfvm_run *run, uint64_t func, uint64_t a1, uint64_
 		      uint64_t a3, uint64_t a4, uint64_t a5);
 /* Run another program as a tail call from the current helper call: its r0
  * (in *r0) becomes the current function's return value (run->stop is set so
- * the interpreter leaves the function: the helper must return *r0).  Returns
- * -ENOENT/-E2BIG when the call does not happen (then the caller continues, as
- * in the kernel). */
+ * the interpreter or native code leaves the function: the helper must return
+ * *r0).  In a native run the target runs native where it can (exec/jit.h).
+ * Returns -ENOENT/-E2BIG when the call does not happen (then the caller
+ * continues, as in the kernel). */
 int vm_tail_call(struct bpfvm_run *run, const struct bpfvm_prog *target, uint64_t ctx,
 		 uint64_t *r0);
 

@@ -7,8 +7,9 @@
  * prologue, so nothing reads garbage), through r10 or through a pointer made
  * from r10 and overwritten right after use, so no address ever reaches r0 or
  * memory (r9 is callx's alone and reset after it).  Jumps (both ways),
- * local calls and callx go to any statement; callx may also get a computed
- * address (into the middle of a statement, or lddw's second half).
+ * local calls, callx and bpf_loop callbacks go to any statement; callx and
+ * bpf_loop may also get a computed address (into the middle of a statement,
+ * or lddw's second half).
  * Faults are welcome: out-of-bounds and misaligned accesses, too deep call
  * chains, the instruction budget.  Both modes must give the same error,
  * message, r0, executed count and final stack.
@@ -154,6 +155,20 @@ static void stmt(struct build *b, const uint8_t rec[4], size_t nstmt_total)
 		put(b, r->code, 0, 1, 0, 0);
 		return;
 	case FMT_CALLX:
+		if (rec[1] & 0x40) {
+			/* bpf_loop with a callback, perhaps moved a few instructions on */
+			put(b, 0xb7, 1, 0, 0, rec[3] & 3);			/* mov r1, 0..3 */
+			fix(b, target);
+			put(b, 0x18, 2, BPF_PSEUDO_FUNC, 0, 0);			/* lddw r2, func */
+			put(b, 0, 0, 0, 0, 0);
+			if (rec[1] & 0x80)
+				put(b, 0x07, 2, 0, 0, 16 * ((rec[3] & 7) - 2));	/* add r2, 16k */
+			put(b, 0xb7, 3, 0, 0, imm);				/* mov r3, imm (ctx) */
+			put(b, 0xb7, 4, 0, 0, 0);				/* mov r4, 0 */
+			put(b, 0x85, 0, 0, 0, 181);				/* call bpf_loop */
+			put(b, 0xb7, 2, 0, 0, imm);				/* mov r2, imm */
+			return;
+		}
 		/* a function pointer, perhaps moved a few instructions on */
 		fix(b, target);
 		put(b, 0x18, 9, BPF_PSEUDO_FUNC, 0, 0);				/* lddw r9, func */

@@ -9,7 +9,10 @@
  * special cases per register); seeded random programs (valid by construction:
  * bounded loops, forward jumps, in-bounds memory unless faults are wanted)
  * cover the rest; fault cases compare messages with BPFVM_EXEC_CHECKED, also
- * for every budget that stops a program early.
+ * for every budget that stops a program early.  Tail calls and callbacks
+ * (bpf_loop, for_each_map_elem) go through the same comparisons, and a helper
+ * that knows native code from an interpreter by its return address shows
+ * they run native.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +33,7 @@
 #define H_DUMP 1001
 #define H_ABORT 1002
 #define H_CHECKMEM 1003
+#define H_NATIVE 1004
 #define H_LOOP 181 /* bpf_loop */
 
 /* ------------------------------------------------------------ helpers */
@@ -68,11 +72,22 @@ static uint64_t h_checkmem(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
 	return (uint64_t)(int64_t)bpfvm_run_check_mem(run, (const void *)(uintptr_t)r1, r2, 1);
 }
 
+/* 1 when called from the running program's native code (the return address
+ * is in its image), 0 from an interpreter */
+static uint64_t h_native(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+			 struct bpfvm_run *run)
+{
+	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+	const uint8_t *ra = __builtin_return_address(0), *code = run->prog->jit;
+	return code && ra >= code && ra < code + run->prog->jit_sz;
+}
+
 static const struct bpfvm_helper test_helpers[] = {
 	{ H_MIX, "mix", h_mix },
 	{ H_DUMP, "dump", h_dump },
 	{ H_ABORT, "abort", h_abort },
 	{ H_CHECKMEM, "checkmem", h_checkmem },
+	{ H_NATIVE, "native", h_native },
 };
 
 /* ------------------------------------------------------------ running */
@@ -583,7 +598,7 @@ static void gen_loop(struct gen *g)
 static void gen_call(struct gen *g)
 {
 	struct prog_buf *b = g->b;
-	unsigned int k = rn(g, 4);
+	unsigned int k = rn(g, 5);
 	if (k < 2 || g->func + 1 >= g->nfunc) {
 		put(b, 0x85, 0, 0, 0, H_MIX);					/* call mix */
 		if (g->kernel)
@@ -596,6 +611,19 @@ static void gen_call(struct gen *g)
 		g->fix_at[g->nfix] = put(b, 0x85, 0, 1, 0, 0);			/* call local fn */
 		g->fix_fn[g->nfix++] = fn;
 		op_used[OP_CALL_LOCAL]++;
+	} else if (k == 4) {
+		put(b, 0xb7, 1, 0, 0, (int32_t)rn(g, 4));			/* mov r1, 0..3 */
+		g->fix_at[g->nfix] = put(b, 0x18, 2, 4, 0, 0);			/* lddw r2, func fn */
+		g->fix_fn[g->nfix++] = fn;
+		put(b, 0, 0, 0, 0, 0);
+		put(b, 0xb7, 3, 0, 0, pick32(&g->s));				/* mov r3, imm (ctx) */
+		put(b, 0xb7, 4, 0, 0, 0);					/* mov r4, 0 */
+		put(b, 0x85, 0, 0, 0, H_LOOP);					/* call bpf_loop */
+		put(b, 0xb7, 2, 0, 0, pick32(&g->s));				/* mov r2, imm (no pointer) */
+		if (g->kernel)
+			for (int r = 1; r <= 5; r++)
+				put(b, 0xb7, r, 0, 0, pick32(&g->s));		/* mov rR, imm */
+		op_used[OP_LDDW_FUNC]++;
 	} else {
 		g->fix_at[g->nfix] = put(b, 0x18, 9, 4, 0, 0);			/* lddw r9, func fn */
 		g->fix_fn[g->nfix++] = fn;
@@ -678,6 +706,12 @@ static size_t gen_program(struct prog_buf *b, uint64_t seed, bool safe, bool ker
 			for (int o = 8; o <= 64; o += 8)
 				put(b, 0x7a, 10, 0, -o, (int32_t)rnd(&g.s));
 			put(b, 0xb7, 9, 0, 0, pick32(&g.s));			/* mov r9, imm (no callx pointer) */
+			/* verified code: a function reads only r1 and r2 (bpf_loop's
+			 * callback gets no more), what the JIT's inlined bpf_loop
+			 * leaves in the others is not the interpreter's 0 */
+			for (int r = 0; r <= 8 && kernel; r++)
+				if (r != 1 && r != 2)
+					put(b, 0xb7, r, 0, 0, pick32(&g.s));	/* mov rR, imm */
 		}
 		gen_stmts(&g, 20 + (int)rn(&g, g.func ? 20 : 60));
 		if (g.func == 0) {
@@ -940,6 +974,380 @@ static void test_maps_and_calls(void)
 		 "call kfunc 3\nmov %r0, %r6\nexit\n", 0, 0, NULL, 10);
 }
 
+/* ------------------------------------ tail calls and callbacks, native */
+
+/* Run text in the checked interpreter and checked JIT code and, when `safe`,
+ * in the fast interpreter and unchecked JIT code of the same text marked
+ * verified; all must agree (the checked pair also on the executed count) and
+ * give want_err and want_msg or want_r0.  With `progs`, each copy is first put
+ * in slot 0 of that PROG_ARRAY (programs that tail-call themselves).  With
+ * `sweep`, the checked pair also agrees for every budget that stops the
+ * program early. */
+static void modes_case(const char *name, const char *text, bool safe, struct bpfvm_map *progs,
+		       bool sweep, int want_err, const char *want_msg, uint64_t want_r0)
+{
+	static const uint8_t mem0[MEM_SZ];
+	static struct outcome oc, oj, oi, ov;
+	char what[160];
+	struct bpfvm_prog *p = load_asm(text, false), *pv = safe ? load_asm(text, true) : NULL;
+	CHECK(p != NULL && (!safe || pv != NULL));
+	if (!p || (safe && !pv))
+		goto out;
+	uint32_t key = 0;
+	int fd = bpfvm_prog_fd(p), fdv = pv ? bpfvm_prog_fd(pv) : -1;
+	if (progs)
+		CHECK_EQ(bpfvm_map_update_elem(progs, &key, &fd, 0), 0);
+	run1(p, BPFVM_EXEC_CHECKED, mem0, 0, &oc);
+	run1(p, BPFVM_EXEC_JIT, mem0, 0, &oj);
+	snprintf(what, sizeof(what), "%s: checked vs jit", name);
+	same(what, 0, &oc, &oj, 0, true);
+	CHECK_EQ(oj.err, want_err);
+	if (want_msg)
+		CHECK_STR(oj.msg, want_msg);
+	else
+		CHECK_EQ(oj.r0, want_r0);
+	for (uint64_t budget = 1; sweep && budget <= oc.executed + 1; budget++) {
+		static struct outcome bc, bj;
+		run1(p, BPFVM_EXEC_CHECKED, mem0, budget, &bc);
+		run1(p, BPFVM_EXEC_JIT, mem0, budget, &bj);
+		snprintf(what, sizeof(what), "%s: budget sweep", name);
+		same(what, budget, &bc, &bj, 0, true);
+	}
+	if (safe) {
+		run1(p, BPFVM_EXEC_INTERP, mem0, 0, &oi);
+		if (progs)
+			CHECK_EQ(bpfvm_map_update_elem(progs, &key, &fdv, 0), 0);
+		run1(pv, BPFVM_EXEC_JIT, mem0, 0, &ov);
+		snprintf(what, sizeof(what), "%s: interp vs checked", name);
+		if (oc.err != -ELOOP) /* only checked code counts the caller's instructions */
+			same(what, 0, &oi, &oc, 0, false);
+		snprintf(what, sizeof(what), "%s: interp vs jit(verified)", name);
+		same(what, 0, &oi, &ov, 0, false);
+	}
+out:
+	if (progs)
+		bpfvm_map_delete_elem(progs, &key);
+	bpfvm_prog_free(p);
+	bpfvm_prog_free(pv);
+}
+
+/* r0 of text run in `mode`, the copy loaded as `verified` */
+static uint64_t run_text(const char *text, bool verified, int mode, int *err)
+{
+	static const uint8_t mem0[MEM_SZ];
+	static struct outcome o;
+	struct bpfvm_prog *p = load_asm(text, verified);
+	CHECK(p != NULL);
+	if (!p)
+		return UINT64_MAX;
+	run1(p, mode, mem0, 0, &o);
+	*err = o.err;
+	bpfvm_prog_free(p);
+	return o.r0;
+}
+
+/* bpf_tail_call: a chain to the limit, empty slots, calls from functions,
+ * faults and budgets inside targets, targets checked or not */
+static void test_tail_calls(void)
+{
+	struct bpfvm_map *progs = bpfvm_map_create(BPFVM_MAP_TYPE_PROG_ARRAY, "progs", 4, 4, 8, NULL);
+	CHECK(progs != NULL);
+	if (!progs)
+		return;
+	int pfd = bpfvm_map_fd(progs);
+	char text[2048];
+	/* mem[0] counts the runs: the first and 33 tail calls */
+	snprintf(text, sizeof(text),
+		 "ldxdw %%r2, [%%r1+0]\nadd %%r2, 1\nstxdw [%%r1+0], %%r2\nmov %%r6, %%r1\n"
+		 "lddw %%r2, map_fd %d\nmov %%r3, 0\ncall 12\nldxdw %%r0, [%%r6+0]\nexit\n", pfd);
+	modes_case("tail call chain to the limit", text, true, progs, true, 0, NULL, 1 + VM_MAX_TAIL_CALLS);
+	/* the same from a function: each target starts on its caller's frame,
+	 * so the frames add up until there is none left */
+	snprintf(text, sizeof(text),
+		 "mov %%r6, %%r1\ncall local f\nexit\n"
+		 "f:\nldxdw %%r2, [%%r6+0]\nadd %%r2, 1\nstxdw [%%r6+0], %%r2\nmov %%r1, %%r6\n"
+		 "lddw %%r2, map_fd %d\nmov %%r3, 0\ncall 12\nmov %%r0, 5\nexit\n", pfd);
+	modes_case("tail call chain from a function", text, true, progs, true, -EINVAL,
+		   "insn 1: call local: call stack too deep (more than 8 frames)", 0);
+	/* a target's frame is its caller's: it sees the caller's stack */
+	snprintf(text, sizeof(text),
+		 "ldxdw %%r2, [%%r1+0]\njne %%r2, 0, second\nstdw [%%r1+0], 1\nstdw [%%r10-8], 77\n"
+		 "lddw %%r2, map_fd %d\nmov %%r3, 0\ncall 12\nmov %%r0, 1\nexit\n"
+		 "second:\nldxdw %%r0, [%%r10-8]\nexit\n", pfd);
+	modes_case("tail call target shares the frame", text, true, progs, true, 0, NULL, 77);
+	snprintf(text, sizeof(text),
+		 "lddw %%r2, map_fd %d\nmov %%r3, 5\ncall 12\nmov %%r6, %%r0\nlddw %%r2, map_fd %d\n"
+		 "mov %%r3, 100\ncall 12\nmul %%r6, 1000\nadd %%r0, %%r6\nexit\n", pfd, pfd);
+	modes_case("tail call: empty slot, index out of range", text, true, progs, true, 0, NULL,
+		   (uint64_t)(-ENOENT * 1000 - EINVAL));
+
+	/* targets of their own; each copy of the caller runs once with a target
+	 * not proven safe (checked code) and once with one proven safe (checked
+	 * code only when the caller's is) */
+	static const struct {
+		const char *name, *target;
+		int err;
+		const char *msg;
+		uint64_t r0;
+	} targets[] = {
+		{ "returns", "mov %r0, 42\nexit\n", 0, NULL, 42 },
+		{ "uses its frame and functions",
+		  "stdw [%r10-16], 40\ncall local g\nldxdw %r1, [%r10-16]\nadd %r0, %r1\nexit\n"
+		  "g:\nmov %r0, 2\nstdw [%r10-16], 1\nexit\n", 0, NULL, 42 },
+		{ "faults in a function", "call local g\nexit\ng:\nstdw [%r10-4100], 1\nexit\n", -EFAULT,
+		  "insn 2: stdw: out-of-bounds store of 8 bytes at r10-4100", 0 },
+		{ "aborts in a helper", "mov %r1, 9\ncall 1002\nexit\n", -EPERM, "aborted by helper, r1=9", 0 },
+		{ "runs out of budget", "mov %r0, 0\nl:\nadd %r0, 1\nja l\n", -ELOOP, NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		for (int tv = 0; tv < 2; tv++) {
+			struct bpfvm_prog *t = load_asm(targets[i].target, tv);
+			CHECK(t != NULL);
+			if (!t)
+				continue;
+			uint32_t key = 3;
+			int fd = bpfvm_prog_fd(t);
+			CHECK_EQ(bpfvm_map_update_elem(progs, &key, &fd, 0), 0);
+			/* unchecked code of a verified target must not fault */
+			bool safe = !tv || targets[i].err == 0 || targets[i].err == -EPERM;
+			bool endless = targets[i].err == -ELOOP;
+			char name[160];
+			/* from main and from a function two calls deep (checked
+			 * code: the fault unwinds frames of both programs) */
+			snprintf(text, sizeof(text),
+				 "mov %%r6, 1\nlddw %%r2, map_fd %d\nmov %%r3, 3\ncall 12\nmov %%r0, 99\nexit\n",
+				 pfd);
+			snprintf(name, sizeof(name), "tail call to a %s target that %s",
+				 tv ? "verified" : "unverified", targets[i].name);
+			modes_case(name, text, safe, NULL, !endless, targets[i].err, targets[i].msg,
+				   targets[i].r0);
+			snprintf(text, sizeof(text),
+				 "mov %%r6, 1\ncall local f\nadd %%r0, %%r6\nexit\nf:\ncall local g\nexit\n"
+				 "g:\nmov %%r6, 5\nlddw %%r2, map_fd %d\nmov %%r3, 3\ncall 12\nmov %%r0, 99\nexit\n",
+				 pfd);
+			snprintf(name, sizeof(name), "tail call from depth 2 to a %s target that %s",
+				 tv ? "verified" : "unverified", targets[i].name);
+			modes_case(name, text, safe, NULL, !endless, targets[i].err, targets[i].msg,
+				   targets[i].err ? 0 : targets[i].r0 + 1);
+			bpfvm_map_delete_elem(progs, &key);
+			bpfvm_prog_free(t);
+		}
+	}
+
+	/* the target's code runs native: it sees itself called from its image */
+	struct bpfvm_prog *t = load_asm("call 1004\nexit\n", true);
+	uint32_t key = 3;
+	int fd = bpfvm_prog_fd(t), err = 0;
+	CHECK_EQ(bpfvm_map_update_elem(progs, &key, &fd, 0), 0);
+	snprintf(text, sizeof(text), "lddw %%r2, map_fd %d\nmov %%r3, 3\ncall 12\nexit\n", pfd);
+	CHECK_EQ(run_text(text, true, BPFVM_EXEC_JIT, &err), 1);
+	CHECK_EQ(run_text(text, true, BPFVM_EXEC_INTERP, &err), 0);
+	/* a checked run keeps a verified target checked: the interpreter */
+	CHECK_EQ(run_text(text, false, BPFVM_EXEC_JIT, &err), 0);
+	bpfvm_prog_free(t);
+	t = load_asm("call 1004\nexit\n", false);
+	fd = bpfvm_prog_fd(t);
+	CHECK_EQ(bpfvm_map_update_elem(progs, &key, &fd, 0), 0);
+	CHECK_EQ(run_text(text, true, BPFVM_EXEC_JIT, &err), 1);
+	CHECK_EQ(run_text(text, false, BPFVM_EXEC_JIT, &err), 1);
+	CHECK_EQ(run_text(text, false, BPFVM_EXEC_CHECKED, &err), 0);
+	CHECK_EQ(err, 0);
+	bpfvm_prog_free(t);
+	bpfvm_map_free(progs);
+}
+
+/* bpf_loop and bpf_for_each_map_elem callbacks */
+static void test_callbacks(void)
+{
+	/* sum of 3i over 1000 iterations, in the caller's frame */
+	static const char loop[] =
+		"mov %r1, 1000\nlddw %r2, func cb\nmov %r3, %r10\nadd %r3, -8\nstdw [%r10-8], 0\n"
+		"mov %r4, 0\ncall 181\nldxdw %r1, [%r10-8]\nlsh %r0, 32\nor %r0, %r1\nexit\n"
+		"cb:\nldxdw %r3, [%r2]\nmul %r1, 3\nadd %r3, %r1\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n";
+	modes_case("bpf_loop 1000", loop, true, NULL, false, 0, NULL, (1000ull << 32) | 1498500);
+	modes_case("bpf_loop stopping early",
+		   "mov %r1, 100\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\nmov %r0, 0\njne %r1, 17, +1\nmov %r0, 1\nexit\n", true, NULL, true, 0, NULL, 18);
+	/* bpf_loop from a function two deep, the callback calling a function
+	 * and using its frames (the callback's is the one below its caller's) */
+	modes_case("bpf_loop at depth 2",
+		   "mov %r6, 3\ncall local f\nadd %r0, %r6\nexit\nf:\ncall local g\nexit\n"
+		   "g:\nmov %r6, 1000\nstdw [%r10-8], 0\nmov %r1, 20\nlddw %r2, func cb\nmov %r3, %r10\n"
+		   "add %r3, -8\nmov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nexit\n"
+		   "cb:\nstxdw [%r10-8], %r2\nmov %r6, %r1\ncall local h\nldxdw %r2, [%r10-8]\n"
+		   "ldxdw %r3, [%r2]\nadd %r3, %r0\nstxdw [%r2], %r3\nmov %r0, 0\nexit\n"
+		   "h:\nstxdw [%r10-8], %r6\nldxdw %r0, [%r10-8]\nadd %r0, %r0\nexit\n",
+		   true, NULL, true, 0, NULL, 3 + 380);
+	/* the helper's refusals; no calls; the caller's r6..r9 survive a loop
+	 * whose callback writes them; loops in callbacks (the inlined loop
+	 * keeps its state per frame) */
+	modes_case("bpf_loop flags", "mov %r1, 3\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 1\ncall 181\n"
+		   "exit\ncb:\nmov %r0, 0\nexit\n", true, NULL, true, 0, NULL, (uint64_t)-EINVAL);
+	modes_case("bpf_loop too many", "lddw %r1, 0x800001\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\n"
+		   "call 181\nexit\ncb:\nmov %r0, 0\nexit\n", true, NULL, true, 0, NULL, (uint64_t)-E2BIG);
+	modes_case("bpf_loop none", "mov %r0, 5\nmov %r1, 0\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\n"
+		   "call 181\nexit\ncb:\nmov %r0, 1\nexit\n", true, NULL, true, 0, NULL, 0);
+	modes_case("bpf_loop keeps r6-r9",
+		   "mov %r6, 1\nmov %r7, 20\nmov %r8, 300\nmov %r9, 4000\nmov %r1, 7\nlddw %r2, func cb\n"
+		   "mov %r3, 0\nmov %r4, 0\ncall 181\nadd %r0, %r6\nadd %r0, %r7\nadd %r0, %r8\n"
+		   "add %r0, %r9\nexit\n"
+		   "cb:\nmov %r6, 9\nmov %r7, 9\nmov %r8, 9\nmov %r9, 9\nstdw [%r10-8], 9\nmov %r0, 0\nexit\n",
+		   true, NULL, true, 0, NULL, 7 + 4321);
+	modes_case("bpf_loop in a callback",
+		   "stdw [%r10-8], 0\nmov %r1, 3\nlddw %r2, func outer\nmov %r3, %r10\nadd %r3, -8\n"
+		   "mov %r4, 0\ncall 181\nldxdw %r1, [%r10-8]\nlsh %r0, 16\nor %r0, %r1\nexit\n"
+		   "outer:\nmov %r6, %r1\nmov %r7, %r2\nmov %r1, 4\nlddw %r2, func inner\nmov %r3, %r7\n"
+		   "mov %r4, 0\ncall 181\nldxdw %r1, [%r7+0]\nadd %r1, %r6\nstxdw [%r7+0], %r1\n"
+		   "mov %r0, 0\nexit\n"
+		   "inner:\nldxdw %r3, [%r2+0]\nadd %r3, 100\nstxdw [%r2+0], %r3\nmov %r0, 0\nexit\n",
+		   true, NULL, true, 0, NULL, (3ull << 16) | (1200 + 3));
+	/* callbacks calling bpf_loop until no frame is left */
+	modes_case("bpf_loop recursion too deep",
+		   "mov %r1, 1\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\nmov %r1, 1\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n",
+		   true, NULL, true, -EINVAL, "callback: call stack too deep (more than 8 frames)", 0);
+	modes_case("callback faults at depth 3",
+		   "call local f\nexit\nf:\ncall local g\nexit\n"
+		   "g:\nmov %r1, 4\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\njeq %r1, 2, +2\nmov %r0, 0\nexit\nstdw [%r10-3000], 1\nexit\n",
+		   false, NULL, true, -EFAULT, "insn 14: stdw: out-of-bounds store of 8 bytes at r10-3000", 0);
+	modes_case("callback aborts in a helper",
+		   "mov %r1, 4\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\ncall 1002\nexit\n", true, NULL, true, -EPERM, "aborted by helper, r1=0", 0);
+	modes_case("callback runs out of budget",
+		   "mov %r1, 4\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\nja -1\nexit\n", false, NULL, false, -ELOOP, NULL, 0);
+	/* checked code only: a callback pointer into a block, or into an lddw */
+	modes_case("callback entered mid-block",
+		   "mov %r1, 3\nlddw %r2, func cb\nadd %r2, 16\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\nmov %r0, 1\nmov %r0, 5\nmov %r0, 0\nadd %r0, 0\nexit\n", false, NULL, true, 0, NULL, 3);
+	modes_case("callback entered in an lddw",
+		   "mov %r1, 3\nlddw %r2, func cb\nadd %r2, 16\nmov %r3, 0\nmov %r4, 0\ncall 181\nexit\n"
+		   "cb:\nlddw %r0, 0\nexit\n", false, NULL, true, -EINVAL, "insn 9: invalid instruction reached", 0);
+
+	/* a callback that tail-calls: the target's r0 is the callback's */
+	struct bpfvm_map *progs = bpfvm_map_create(BPFVM_MAP_TYPE_PROG_ARRAY, "progs", 4, 4, 4, NULL);
+	struct bpfvm_map *arr = bpfvm_map_create(BPFVM_MAP_TYPE_ARRAY, "arr", 4, 8, 8, NULL);
+	CHECK(progs && arr);
+	if (!progs || !arr)
+		goto out;
+	char text[2048];
+	for (uint32_t k = 0; k < 8; k++) {
+		uint64_t v = 100 + k * k;
+		CHECK_EQ(bpfvm_map_update_elem(arr, &k, &v, 0), 0);
+	}
+	/* mem[8] = 0 the first time: bpf_loop; then the same program as the
+	 * target: mem[0]++ (the callback finds r1 of main in its ctx) */
+	snprintf(text, sizeof(text),
+		 "ldxdw %%r2, [%%r1+8]\njne %%r2, 0, target\nstdw [%%r1+8], 1\nstxdw [%%r10-8], %%r1\n"
+		 "mov %%r1, 5\nlddw %%r2, func cb\nmov %%r3, %%r10\nadd %%r3, -8\nmov %%r4, 0\n"
+		 "call 181\nexit\n"
+		 "cb:\nldxdw %%r1, [%%r2]\nlddw %%r2, map_fd %d\nmov %%r3, 0\ncall 12\nmov %%r0, 1\nexit\n"
+		 "target:\nldxdw %%r2, [%%r1+0]\nadd %%r2, 1\nstxdw [%%r1+0], %%r2\nmov %%r0, 0\nexit\n",
+		 bpfvm_map_fd(progs));
+	modes_case("callback tail-calls", text, true, progs, true, 0, NULL, 5);
+	/* for_each over an array: (map, key, value, ctx); the value until
+	 * 125 (key 5) summed (checked runs accept no key: it is on the C stack) */
+	snprintf(text, sizeof(text),
+		 "lddw %%r1, map_fd %d\nlddw %%r2, func cb\nmov %%r3, %%r10\nadd %%r3, -8\n"
+		 "stdw [%%r10-8], 0\nmov %%r4, 0\ncall 164\nldxdw %%r1, [%%r10-8]\nlsh %%r0, 32\n"
+		 "or %%r0, %%r1\nexit\n"
+		 "cb:\nldxdw %%r0, [%%r3+0]\nldxdw %%r5, [%%r4+0]\nadd %%r5, %%r0\nstxdw [%%r4+0], %%r5\n"
+		 "mov %%r5, %%r0\nmov %%r0, 0\njne %%r5, 125, +1\nmov %%r0, 1\nexit\n",
+		 bpfvm_map_fd(arr));
+	uint64_t want = 0;
+	for (uint64_t k = 0; k <= 5; k++)
+		want += 100 + k * k;
+	modes_case("for_each_map_elem", text, true, NULL, true, 0, NULL, (6ull << 32) | want);
+
+	/* callbacks run native: each iteration sees itself called from the image */
+	static const char native[] =
+		"mov %r1, 10\nlddw %r2, func cb\nmov %r3, %r10\nadd %r3, -8\nstdw [%r10-8], 0\n"
+		"mov %r4, 0\ncall 181\nldxdw %r0, [%r10-8]\nexit\n"
+		"cb:\nmov %r6, %r2\ncall 1004\nldxdw %r3, [%r6]\nadd %r3, %r0\nstxdw [%r6], %r3\n"
+		"mov %r0, 0\nexit\n";
+	int err = 0;
+	CHECK_EQ(run_text(native, true, BPFVM_EXEC_JIT, &err), 10);
+	CHECK_EQ(run_text(native, false, BPFVM_EXEC_JIT, &err), 10);
+	CHECK_EQ(run_text(native, true, BPFVM_EXEC_INTERP, &err), 0);
+	CHECK_EQ(run_text(native, false, BPFVM_EXEC_CHECKED, &err), 0);
+	CHECK_EQ(err, 0);
+out:
+	bpfvm_map_free(progs);
+	bpfvm_map_free(arr);
+}
+
+/* tests/objects/callbacks.bpf.o, as clang compiles callbacks and tail calls:
+ * each program once interpreted and once native, on fresh copies of the
+ * object; return values, globals and map values must agree */
+struct obj_outcome {
+	uint32_t retval[6];
+	uint64_t globals[5];
+	uint64_t vals[16];
+};
+
+static void run_callbacks_object(int mode, struct obj_outcome *o)
+{
+	static const char *const progs[] = { "loop1000", "each", "tail_entry", "tail_chain", "tail_sub" };
+	static const char *const globals[] = { "loop_out", "each_out", "work_out", "chain_cnt", "sub_out" };
+	char log[1024] = "";
+	struct bpfvm_object_open_opts oo = BPFVM_OPTS_INIT(bpfvm_object_open_opts);
+	oo.log_buf = log;
+	oo.log_size = sizeof(log);
+	memset(o, 0xff, sizeof(*o));
+	struct bpfvm_object *obj = bpfvm_object_open("tests/objects/callbacks.bpf.o", &oo);
+	int err = obj ? bpfvm_object_load(obj) : -ENOENT;
+	CHECK_EQ(err, 0);
+	if (err) {
+		fprintf(stderr, "callbacks.bpf.o: %s\n", log);
+		bpfvm_object_close(obj);
+		return;
+	}
+	struct bpfvm_map *vals = bpfvm_object_find_map(obj, "vals");
+	for (uint32_t k = 0; k < 16; k++) {
+		uint64_t v = 1000 + 3 * k;
+		CHECK_EQ(bpfvm_map_update_elem(vals, &k, &v, 0), 0);
+	}
+	uint8_t pkt[64] = { 0 };
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpfvm_prog *p = bpfvm_object_find_prog(obj, progs[i]);
+		CHECK(p && bpfvm_prog_is_verified(p));
+		struct bpfvm_test_run_opts t = BPFVM_OPTS_INIT(bpfvm_test_run_opts);
+		t.data_in = pkt;
+		t.data_size_in = sizeof(pkt);
+		t.mode = mode;
+		CHECK_EQ(p ? bpfvm_prog_test_run(p, &t) : -ENOENT, 0);
+		o->retval[i] = t.retval;
+	}
+	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
+		CHECK_EQ(bpfvm_object_get_global(obj, globals[i], &o->globals[i], 8), 8);
+	for (uint32_t k = 0; k < 16; k++)
+		CHECK_EQ(bpfvm_map_lookup_elem(vals, &k, &o->vals[k]), 0);
+	bpfvm_object_close(obj);
+}
+
+static void test_callbacks_object(void)
+{
+	static struct obj_outcome oi, oj;
+	run_callbacks_object(BPFVM_EXEC_INTERP, &oi);
+	run_callbacks_object(BPFVM_EXEC_JIT, &oj);
+	CHECK(!memcmp(&oi, &oj, sizeof(oi)));
+	uint64_t acc = 1, each = 0;
+	for (uint64_t i = 0; i < 1000; i++)
+		acc = acc * 31 + (i ^ (acc >> 7));
+	for (uint64_t k = 0; k <= 11; k++)
+		each += (1000 + 3 * k) * (k + 1);
+	CHECK_EQ(oj.globals[0], acc);
+	CHECK_EQ(oj.globals[1], each);
+	CHECK_EQ(oj.globals[3], 1 + VM_MAX_TAIL_CALLS);	/* chain_cnt */
+	CHECK_EQ(oj.globals[4], 4 + 1);			/* sub_out: slots 3 and 0 */
+	CHECK_EQ(oj.retval[2], 3);			/* XDP_TX from tail_work */
+	CHECK_EQ(oj.retval[3], 1);			/* XDP_DROP after the last */
+	CHECK_EQ(oj.retval[4], 3 + 4);			/* tail_work's + sub_out & 7 then */
+	CHECK_EQ(oj.vals[11], 1000 + 33 + 1);
+	CHECK_EQ(oj.vals[12], 1000 + 36);
+}
+
 /* bpf_map_lookup_elem on an ARRAY or PERCPU_ARRAY map is inlined in verified code (the
  * kernel's array_map_gen_lookup): the same pointer as the helper's, NULL for
  * key >= max_entries or (PERCPU_ARRAY) a run.cpu >= nr_cpus; r1 not known at
@@ -1039,6 +1447,62 @@ out:
 	bpfvm_map_free(pc24);
 }
 
+/* the code around an inlined lookup: the lddw of the map and `r2 = r10 +
+ * K` left out when nothing else reads them (the key is read at its slot),
+ * `if r0 == 0` / `if r0 != 0` after the call merged with the range check;
+ * not when something else reads r1 or r2, or jumps to the test */
+static void test_inline_lookup_forms(void)
+{
+	struct bpfvm_map *m = bpfvm_map_create(BPFVM_MAP_TYPE_ARRAY, "a", 4, 8, 5, NULL);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	for (uint32_t k = 0; k < 5; k++) {
+		uint64_t v = 1000 + k;
+		CHECK_EQ(bpfvm_map_update_elem(m, &k, &v, 0), 0);
+	}
+	static const struct {
+		const char *name, *pre, *post;
+		bool key3;	/* the lookup sees key 3 */
+		bool r1_read;	/* the lddw of the map stays */
+	} forms[] = {
+		{ "jeq", "", "", false, false },
+		{ "jne", "", "jne", false, false },
+		{ "key rewritten after r2", "stw [%r10-4], 3\n", "", true, false },
+		{ "r2 read", "mov %r3, %r2\n", "", false, false },
+		{ "r2 read, jne", "mov %r4, %r2\nmov %r3, %r4\n", "jne", false, false },
+		{ "r1 read", "mov %r3, %r1\n", "", false, true },
+		{ "r1 and r2 read", "mov %r3, %r1\nmov %r4, %r2\n", "jne", false, true },
+		{ "test jumped to", "", "target", false, false },
+	};
+	static const uint32_t keys[] = { 0, 1, 4, 5, 0x80000000, 0xffffffff };
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			char text[1024], name[160];
+			const char *post = forms[f].post;
+			const char *test = !strcmp(post, "jne")
+				? "jne %r0, 0, found\nadd %r0, 99\nexit\nfound:\nldxdw %r0, [%r0+0]\nexit\n"
+				: "jeq %r0, 0, out\nldxdw %r0, [%r0+0]\nexit\nout:\nadd %r0, 99\nexit\n";
+			snprintf(text, sizeof(text),
+				 "mov %%r0, 0\n%s"
+				 "start:\nmov %%r6, %u\nstxw [%%r10-4], %%r6\nlddw %%r1, map_fd %d\n"
+				 "mov %%r2, %%r10\nadd %%r2, -4\n%scall 1\nchk:\n%s",
+				 !strcmp(post, "target") ? "jne %r1, 0, start\nja chk\n" : "",
+				 keys[i], bpfvm_map_fd(m), forms[f].pre, test);
+			uint32_t key = forms[f].key3 ? 3 : keys[i];
+			snprintf(name, sizeof(name), "inlined lookup, %s, key %u", forms[f].name, keys[i]);
+			modes_case(name, text, true, NULL, false, 0, NULL, key < 5 ? 1000 + key : 99);
+			/* the map's address is in the code only when r1 is read */
+			struct bpfvm_prog *p = load_asm(text, true);
+			CHECK(p && bpfvm_prog_jit(p, NULL, 0) == 0);
+			if (p)
+				CHECK_EQ(image_has(p, (uint64_t)(uintptr_t)m), forms[f].r1_read);
+			bpfvm_prog_free(p);
+		}
+	}
+	bpfvm_map_free(m);
+}
+
 /* -------------------------------------------- API, memory, threads */
 
 static void *race_thread(void *arg)
@@ -1131,7 +1595,11 @@ int main(void)
 	test_api();
 	test_cases();
 	test_maps_and_calls();
+	test_tail_calls();
+	test_callbacks();
+	test_callbacks_object();
 	test_inline_lookup();
+	test_inline_lookup_forms();
 	test_alu_grid();
 	test_jmp_grid();
 	test_mem_grid();
