@@ -282,9 +282,18 @@ struct for_each_ctx {
 static long for_each_cb(struct bpfvm_map *m, const void *key, void *value, void *ctx)
 {
 	struct for_each_ctx *c = ctx;
-	uint64_t r0 = vm_call_func(c->run, c->callback, (uint64_t)(uintptr_t)m,
+	struct bpfvm_run *run = c->run;
+	/* the key may live anywhere (an array's index is on our stack): a checked
+	 * callback may read it, as the kernel's verifier lets it (PTR_TO_MAP_KEY) */
+	int regions = run->region_cnt;
+	if (run->checked && vm_add_region(run, key, m->key_size, "key", false)) {
+		bpfvm_run_abort(run, -E2BIG, "for_each_map_elem: too many memory regions");
+		return 1;
+	}
+	uint64_t r0 = vm_call_func(run, c->callback, (uint64_t)(uintptr_t)m,
 				   (uint64_t)(uintptr_t)key, (uint64_t)(uintptr_t)value, c->cb_ctx, 0);
-	return c->run->err ? 1 : (long)r0;
+	run->region_cnt = regions;
+	return run->err ? 1 : (long)r0;
 }
 
 uint64_t helper_for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx,

@@ -93,4 +93,10 @@ expect "$("$BPFVM" run "$T/tx.s")" "0x3"
 expect "$("$BPFVM" run "$T/tx.s" --json)" '{"retval":3,"duration_ns":'
 out=$("$BPFVM" run "$T/tx.s" --ctx 00 2>&1) && fail "--ctx with a raw program"
 expect "$out" "is not an ELF object"
+# ---- bpf_for_each_map_elem: the callback reads the key (an ARRAY's index) in every mode
+for m in --checked --interp --jit; do
+	out=$("$BPFVM" run tests/objects/callbacks.bpf.o --prog each --data-file "$T/p0" $m --json 2>&1) ||
+		fail "for_each_map_elem $m: $out"
+	expect "$out" '{"retval":2,'
+done
 echo "bpfvm run OBJ: test runs agree with the packet runner; the kernel's input rules hold"
