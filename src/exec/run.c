@@ -257,7 +257,7 @@ uint64_t vm_exec(struct bpfvm_run *run, const struct bpfvm_prog *prog, int mode,
 	const uint64_t args[5] = { r1, r2, 0, 0, 0 };
 	uint64_t r0;
 
-	if (mode == BPFVM_EXEC_JIT) {
+	if (mode == BPFVM_EXEC_JIT && !jit_prog_ready(prog)) {
 		/* compiled on first use (a program is const only to its users) */
 		char msg[128] = "";
 		int err = jit_prog_ensure((struct bpfvm_prog *)prog, msg, sizeof(msg));
