@@ -17,6 +17,7 @@ struct entry {
 	uint8_t *key;
 	uint8_t *value;
 	uint64_t weight;
+	uint32_t key_size;
 };
 
 static bool is_percpu(uint32_t type)
@@ -80,7 +81,7 @@ static long collect(struct bpfvm_map *m, struct entry **out)
 			memcpy(&x, val + off, 8);
 			w += x;
 		}
-		e[n++] = (struct entry){ key, val, w };
+		e[n++] = (struct entry){ key, val, w, ksz };
 		prev = key;
 	}
 	*out = e;
@@ -109,7 +110,9 @@ static void print_value(const struct bpfvm_object *obj, struct bpfvm_map *m, con
 static int cmp_weight(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
-	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0;
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return memcmp(x->key, y->key, x->key_size); /* ties: by key bytes, whatever the map order */
 }
 
 static void free_entries(struct entry *e, long n)
