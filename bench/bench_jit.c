@@ -26,8 +26,9 @@
  *
  * Figures only, never pass/fail.  Run from the repository root:
  *   make bench    or    build/bench/bench_jit [--passes N] [--batches N]
- *                                              [--no-asm] [NAME...]
- * (NAMEs pick part-1 rows; --no-asm skips part 2.)
+ *                                              [--no-asm] [--harden] [NAME...]
+ * (NAMEs pick part-1 rows; --no-asm skips part 2; --harden blinds the JIT's
+ * constants, bpfvm_jit_set_harden(1), to measure what that costs.)
  */
 #include <linux/bpf.h>
 /* bpfvm/insn.h recognises <linux/bpf.h> only by the kernel-tree guard name */
@@ -859,6 +860,8 @@ int main(int argc, char **argv)
 			passes = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
 		else if (!strcmp(argv[i], "--no-asm"))
 			with_asm = false;
+		else if (!strcmp(argv[i], "--harden"))
+			bpfvm_jit_set_harden(1);
 	}
 	make_data();
 	memcpy(scratch, input, sizeof(scratch)); /* the sieve clears it itself */

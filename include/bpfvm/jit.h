@@ -28,7 +28,8 @@ extern "C" {
 struct bpfvm_prog;
 
 /* Compile `prog` to native code, once: later calls (from any thread, also
- * while other threads run the program) return 0 at once.
+ * while other threads run the program) return 0 at once, or, when the
+ * compile failed, its error and message at once (it is not tried again).
  *
  * A program no verifier has proven safe gets code with the checked
  * interpreter's guards compiled in: every load, store and atomic is checked
@@ -39,6 +40,40 @@ struct bpfvm_prog;
  * only), -E2BIG when the code would not fit the JIT's limits, -ENOMEM, or
  * -EINVAL for a NULL prog.  On failure `log` (when given) says why. */
 BPFVM_API int bpfvm_prog_jit(struct bpfvm_prog *prog, char *log, size_t log_sz);
+
+/* Constant blinding, the kernel's bpf_jit_harden: a defence against JIT
+ * spraying.  In blinded code no constant of the program appears verbatim:
+ * each immediate operand of an ALU, jump, store, ld_abs/ld_ind and each plain
+ * 64-bit constant (lddw of a number; not map, map value or function
+ * addresses) is loaded as `mov scratch, imm ^ key ; xor scratch, key` with a
+ * fresh random key, and the instruction uses the register.  Shift counts
+ * (0..63) and the lea/shift/mask forms chosen for multiplying, dividing or
+ * taking the remainder by a small constant or a power of two are left as they
+ * are: they give an attacker no useful bytes.  Results are the same; the code
+ * is larger and slower (bench_jit --harden measures it).
+ *
+ * bpfvm_jit_set_harden(1) blinds every program compiled afterwards in this
+ * process, also those compiled lazily by a run or a tail call (the sysctl's
+ * role); code compiled before stays as it is.  Returns the previous
+ * setting. */
+BPFVM_API int bpfvm_jit_set_harden(int on);
+
+enum bpfvm_jit_flags {
+	BPFVM_JIT_BLIND = 1u << 0,	/* blind constants, whatever bpfvm_jit_set_harden() says */
+};
+
+struct bpfvm_jit_opts {
+	size_t sz;		/* sizeof(struct bpfvm_jit_opts): BPFVM_OPTS() */
+	unsigned int flags;	/* enum bpfvm_jit_flags */
+};
+
+/* bpfvm_prog_jit() with options (opts may be NULL).  A program is compiled
+ * once: when it already has code without blinding and BPFVM_JIT_BLIND is
+ * asked for, returns -EBUSY (compile it this way before its first run in
+ * JIT mode); code with blinding satisfies any request.  Also -EINVAL for
+ * unknown flags. */
+BPFVM_API int bpfvm_prog_jit_opts(struct bpfvm_prog *prog, const struct bpfvm_jit_opts *opts,
+				  char *log, size_t log_sz);
 
 /* The native code of a compiled program, for dumping it (as `bpftool prog
  * dump jited`): *code, *code_sz bytes (no page padding), and *insn_off,

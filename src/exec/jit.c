@@ -2,7 +2,10 @@
  * memory, the block plan, and the C half of the native code's slow paths.
  *
  * A program is compiled at most once (bpfvm_prog_jit(), or the first run in
- * BPFVM_EXEC_JIT mode); threads racing to compile wait for the winner.  Code
+ * BPFVM_EXEC_JIT mode); threads racing to compile wait for the winner.  A
+ * compile that fails is not tried again: its errno and message are kept and
+ * every later request gets them at once (a tail call into a program the JIT
+ * refuses runs it in the interpreter without recompiling it each time).  Code
  * lives in memory that is writable while it is filled and executable (never
  * both) afterwards.  The runtime functions below are what native code calls
  * when something unusual happens; they produce exactly the checked
@@ -20,7 +23,10 @@
 
 #include "exec/jit.h"
 
-enum { JIT_NONE = 0, JIT_BUSY = 1, JIT_DONE = 2 };
+enum { JIT_NONE = 0, JIT_BUSY = 1, JIT_DONE = 2, JIT_FAILED = 3 };
+
+static atomic_int jit_harden;			/* bpfvm_jit_set_harden() */
+_Atomic unsigned long jit_compile_cnt;		/* exec/jit.h */
 
 static void jlog(char *log, size_t log_sz, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
@@ -178,11 +184,13 @@ static int plan_liveness(const struct bpfvm_prog *prog, struct jit_plan *plan)
  * block.  Each block counts its instructions (an lddw is one); charge[pc] is
  * what entering at pc (through callx) costs: the rest of pc's block.
  * Returns 0 or -ENOMEM. */
-static int plan_build(const struct bpfvm_prog *prog, bool checked, struct jit_plan *plan)
+static int plan_build(const struct bpfvm_prog *prog, bool checked, bool blind,
+		      struct jit_plan *plan)
 {
 	size_t cnt = prog->insn_cnt;
 	const struct vm_insn *code = prog->code;
 	plan->checked = checked;
+	plan->blind = blind;
 	plan->live_after = NULL;
 	plan->leader = calloc(cnt, 1);
 	plan->block_cnt = calloc(cnt, sizeof(uint32_t));
@@ -227,14 +235,16 @@ static int plan_build(const struct bpfvm_prog *prog, bool checked, struct jit_pl
 
 /* ---------------------------------------------------------- code memory */
 
-/* Compile prog: plan, back end, then copy into fresh memory that becomes
- * read+execute only once filled.  Publishes prog->jit* on success. */
-static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
+/* Compile prog (its constants blinded when `blind`): plan, back end, then
+ * copy into fresh memory that becomes read+execute only once filled.
+ * Publishes prog->jit* on success. */
+static int jit_compile(struct bpfvm_prog *prog, bool blind, char *log, size_t log_sz)
 {
 	struct jit_plan plan;
 	struct jit_code out = { 0 };
 	bool checked = !prog->verified;
-	int err = plan_build(prog, checked, &plan);
+	atomic_fetch_add_explicit(&jit_compile_cnt, 1, memory_order_relaxed);
+	int err = plan_build(prog, checked, blind, &plan);
 	if (err) {
 		jlog(log, log_sz, "JIT: out of memory");
 		return err;
@@ -282,25 +292,57 @@ static int jit_compile(struct bpfvm_prog *prog, char *log, size_t log_sz)
 	prog->jit_sz = sz;
 	prog->jit_aux = aux;
 	prog->jit_checked = checked;
+	prog->jit_blinded = blind;
 	prog->jit_entry = (uint64_t (*)(uint64_t, uint64_t, struct bpfvm_run *))(uintptr_t)mem;
 	return 0;
 }
 
-int jit_prog_ensure(struct bpfvm_prog *prog, char *err, size_t err_sz)
+/* The failed compile's errno, with its message in log. */
+static int failed(const struct bpfvm_prog *prog, char *log, size_t log_sz)
+{
+	if (prog->jit_msg)
+		jlog(log, log_sz, "%s", prog->jit_msg);
+	else
+		jlog(log, log_sz, "JIT: %s", strerror(-prog->jit_err));
+	return prog->jit_err;
+}
+
+/* jit_prog_ensure() with constant blinding: 1 asks for it (-EBUSY when the
+ * program already has code without it), -1 takes bpfvm_jit_set_harden()'s
+ * setting for a compile now and any code there is. */
+static int prog_ensure(struct bpfvm_prog *prog, int blind, char *log, size_t log_sz)
 {
 	for (;;) {
 		int st = atomic_load_explicit(&prog->jit_state, memory_order_acquire);
-		if (st == JIT_DONE)
+		if (st == JIT_DONE) {
+			if (blind > 0 && !prog->jit_blinded) {
+				jlog(log, log_sz, "JIT: the program was compiled without constant blinding");
+				return -EBUSY;
+			}
 			return 0;
+		}
+		if (st == JIT_FAILED)
+			return failed(prog, log, log_sz);
 		if (st == JIT_NONE &&
 		    atomic_compare_exchange_strong(&prog->jit_state, &st, JIT_BUSY)) {
-			int ret = jit_compile(prog, err, err_sz);
-			atomic_store_explicit(&prog->jit_state, ret ? JIT_NONE : JIT_DONE,
+			bool b = blind > 0 || atomic_load_explicit(&jit_harden, memory_order_relaxed);
+			char msg[256] = "";
+			int ret = jit_compile(prog, b, msg, sizeof(msg));
+			if (ret) {
+				prog->jit_err = ret;
+				prog->jit_msg = msg[0] ? strdup(msg) : NULL;
+			}
+			atomic_store_explicit(&prog->jit_state, ret ? JIT_FAILED : JIT_DONE,
 					      memory_order_release);
-			return ret;
+			return ret ? failed(prog, log, log_sz) : 0;
 		}
 		sched_yield(); /* another thread is compiling it */
 	}
+}
+
+int jit_prog_ensure(struct bpfvm_prog *prog, char *err, size_t err_sz)
+{
+	return prog_ensure(prog, -1, err, err_sz);
 }
 
 bool jit_prog_ready(const struct bpfvm_prog *prog)
@@ -319,9 +361,11 @@ void jit_prog_free(struct bpfvm_prog *prog)
 		free(prog->jit_aux->charge);
 		free(prog->jit_aux);
 	}
+	free(prog->jit_msg);
 	prog->jit = NULL;
 	prog->jit_aux = NULL;
 	prog->jit_entry = NULL;
+	prog->jit_msg = NULL;
 }
 
 bool jit_can_enter(struct bpfvm_run *run, const struct bpfvm_prog *prog)
@@ -354,6 +398,22 @@ BPFVM_API int bpfvm_prog_jit(struct bpfvm_prog *prog, char *log, size_t log_sz)
 	if (!prog)
 		return -EINVAL;
 	return jit_prog_ensure(prog, log, log_sz);
+}
+
+BPFVM_API int bpfvm_prog_jit_opts(struct bpfvm_prog *prog, const struct bpfvm_jit_opts *opts,
+				  char *log, size_t log_sz)
+{
+	if (!prog || (opts && opts->sz < offsetof(struct bpfvm_jit_opts, flags) + sizeof(opts->flags)))
+		return -EINVAL;
+	unsigned int flags = opts ? opts->flags : 0;
+	if (flags & ~(unsigned int)BPFVM_JIT_BLIND)
+		return -EINVAL;
+	return prog_ensure(prog, flags & BPFVM_JIT_BLIND ? 1 : -1, log, log_sz);
+}
+
+BPFVM_API int bpfvm_jit_set_harden(int on)
+{
+	return atomic_exchange(&jit_harden, on != 0);
 }
 
 BPFVM_API int bpfvm_prog_jited(const struct bpfvm_prog *prog, const void **code,

@@ -35,6 +35,7 @@
 /* What the arch-neutral analysis hands the back end; arrays have insn_cnt entries. */
 struct jit_plan {
 	bool checked;		/* compile in memory, alignment and budget checks */
+	bool blind;		/* blind the program's constants (bpfvm/jit.h) */
 	uint8_t *leader;	/* 1 where a basic block starts */
 	uint32_t *block_cnt;	/* at a leader: instructions the block counts */
 	uint32_t *charge;	/* callx entry here: count to the block's end (0 at leaders) */
@@ -92,8 +93,14 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 
 /* tests: make the x86-64 back end avoid BMI2 (shlx/shrx/sarx) */
 extern bool jit_x86_64_no_bmi2;
+/* tests: the largest image the x86-64 back end makes (-E2BIG beyond) */
+extern size_t jit_x86_64_max_len;
+/* tests: how many compiles have been started (jit.c) */
+extern _Atomic unsigned long jit_compile_cnt;
 
-/* run.c: make sure prog has native code (compiling it now if needed). */
+/* jit.c: make sure prog has native code, compiling it now if needed (its
+ * constants blinded when bpfvm_jit_set_harden() says so).  A failed compile
+ * is remembered: later calls return its error and message at once. */
 int jit_prog_ensure(struct bpfvm_prog *prog, char *err, size_t err_sz);
 /* run.c: has prog's native code been compiled (for EXEC_AUTO)? */
 bool jit_prog_ready(const struct bpfvm_prog *prog);

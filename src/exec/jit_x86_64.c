@@ -33,6 +33,14 @@
  * one before left (known-zero upper halves, flags), a cold "standalone" copy
  * without that assumption is the entry.
  *
+ * Constant blinding (plan->blind, bpfvm/jit.h) happens here, where
+ * immediates become bytes: the emit_blind_* forms put a constant into a
+ * scratch register as `mov r, imm ^ key ; xor r, key` and the generators use
+ * the register form of the instruction.  At an instruction's start r10 and
+ * r11 hold nothing live (a guard's r10 is consumed before the access it
+ * guards), so either can take the constant.  Blinded forms have one size
+ * whatever the key, so every pass may draw fresh keys and still converge.
+ *
  * Layout: entry | shared routines | body | standalone entries | stubs.  Jump
  * sizes come from the previous pass's layout; passes repeat until no offset
  * changes (the kernel's scheme: sizes only shrink; should it ever not settle,
@@ -44,12 +52,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "exec/jit.h"
 #include "helpers/helpers.h"
 #include "maps/map.h"
 
 bool jit_x86_64_no_bmi2; /* tests: generate the code for CPUs without BMI2 */
+size_t jit_x86_64_max_len = INT32_MAX / 2; /* rel32 reaches across the image */
 
 /* ------------------------------------------------------------ registers */
 
@@ -137,6 +148,8 @@ struct jctx {
 	const struct bpfvm_prog *prog;
 	const struct jit_plan *plan;
 	bool checked, bmi2;
+	bool blind;		/* constant blinding */
+	uint64_t rng;		/* blinding keys: xorshift64 state, never 0 */
 	bool long_jumps;	/* convergence fallback: every jump rel32 */
 	int pass;
 	int err;
@@ -534,9 +547,80 @@ static void emit_store_immx(struct jctx *c, int size, int base, int index, int32
 	}
 }
 
-static void emit_store_imm(struct jctx *c, int size, int base, int32_t disp, int32_t imm)
+/* ---------------------------------------------------- constant blinding */
+
+/* a fresh blinding key, never 0 */
+static uint64_t blind_key(struct jctx *c)
 {
-	emit_store_immx(c, size, base, NO_INDEX, disp, imm);
+	for (;;) {
+		c->rng ^= c->rng << 13;
+		c->rng ^= c->rng >> 7;
+		c->rng ^= c->rng << 17;
+		uint64_t k = c->rng * 0x2545f4914f6cdd1dull;
+		if ((uint32_t)k && k >> 32)
+			return k;
+	}
+}
+
+/* r = imm, sign-extended (w) or zero-extended, imm never in the code:
+ *   mov r, simm32 (imm ^ k) ; xor r, simm32 k       (w)
+ *   mov r32, imm ^ k ; xor r32, k                   (!w)
+ * sign extension commutes with xor, so the 64-bit form gives sext(imm).
+ * Its size depends on r and w, never on the key.  Clobbers the flags. */
+static void emit_blind_imm32(struct jctx *c, bool w, int r, int32_t imm)
+{
+	uint32_t k = (uint32_t)blind_key(c);
+	if (w) {
+		emit_rr(c, 0, true, 0xc7, 0, r, false);		/* mov r, simm32 */
+		emit4(c, (uint32_t)imm ^ k);
+	} else {
+		emit_mov_imm32(c, r, (uint32_t)imm ^ k);	/* mov r32, imm32 */
+	}
+	emit_rr(c, 0, w, 0x81, EXT_XOR, r, false);		/* xor r, key */
+	emit4(c, k);
+}
+
+/* r = v with v never in the code (r != r10, the key's register for a
+ * constant that needs all 64 bits):
+ *   movabs r, v ^ k ; movabs r10, k ; xor r, r10 */
+static void emit_blind_imm64(struct jctx *c, int r, uint64_t v)
+{
+	if (v <= UINT32_MAX) {
+		emit_blind_imm32(c, false, r, (int32_t)(uint32_t)v);
+	} else if ((int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX) {
+		emit_blind_imm32(c, true, r, (int32_t)v);
+	} else {
+		uint64_t k = blind_key(c);
+		emit_rex(c, true, 0, r, false);			/* movabs r, v ^ k */
+		emit1(c, (uint8_t)(0xb8 + (r & 7)));
+		emit8(c, v ^ k);
+		emit_rex(c, true, 0, AX, false);		/* movabs r10, k */
+		emit1(c, (uint8_t)(0xb8 + (AX & 7)));
+		emit8(c, k);
+		emit_alu(c, true, OPC_XOR, r, AX);		/* xor r, r10 */
+	}
+}
+
+/* add|or|and|sub|xor|cmp dst, imm; blinded: through r11 */
+static void emit_alu_k(struct jctx *c, bool w, int ext, int dst, int32_t imm)
+{
+	if (!c->blind) {
+		emit_alu_imm(c, w, ext, dst, imm);		/* op dst, imm */
+		return;
+	}
+	emit_blind_imm32(c, w, AUX, imm);			/* r11 = imm */
+	emit_alu(c, w, (uint8_t)(ext << 3 | 1), dst, AUX);	/* op dst, r11 (/ext's `op r/m, r`) */
+}
+
+/* mov size [base + index + disp], imm; blinded: through r11 */
+static void emit_store_k(struct jctx *c, int size, int base, int index, int32_t disp, int32_t imm)
+{
+	if (!c->blind) {
+		emit_store_immx(c, size, base, index, disp, imm);	/* mov [base + index + disp], imm */
+		return;
+	}
+	emit_blind_imm32(c, size == 8, AUX, imm);		/* r11 = imm */
+	emit_storex(c, size, base, index, disp, AUX);		/* mov [base + index + disp], r11 */
 }
 
 /* push r ; pop r */
@@ -771,7 +855,9 @@ static void gen_divmod(struct jctx *c, bool w, bool mod, bool sgn, bool x, int d
 				emit_mov(c, false, d, d);				/* mov d32, d32 */
 			return;
 		}
-		if (w)
+		if (c->blind)
+			emit_blind_imm32(c, w, AUX, imm);		/* r11 = imm */
+		else if (w)
 			emit_mov_imm64(c, AUX, (uint64_t)(int64_t)imm);	/* mov r11, imm */
 		else
 			emit_mov_imm32(c, AUX, (uint32_t)imm);		/* mov r11d, imm */
@@ -984,7 +1070,8 @@ static size_t gen_mov_add(struct jctx *c, size_t pc, const struct vm_insn *in)
 	    add->dst != in->dst)
 		return 0;
 	bool x = add->op == (w ? OP_ADD64_REG : OP_ADD32_REG);
-	if ((!x && add->op != (w ? OP_ADD64_IMM : OP_ADD32_IMM)) || (x && add->src == in->dst))
+	if ((!x && add->op != (w ? OP_ADD64_IMM : OP_ADD32_IMM)) || (x && add->src == in->dst) ||
+	    (!x && c->blind))	/* a blinded constant is no displacement */
 		return 0;
 	int t = reg_map[in->dst], a = reg_map[in->src], b = x ? reg_map[add->src] : NO_INDEX;
 	int64_t k = x ? 0 : (int64_t)add->imm;
@@ -1010,7 +1097,7 @@ static size_t gen_mov_add(struct jctx *c, size_t pc, const struct vm_insn *in)
 		zext_set(c, in->dst, false);
 		break;
 	default:
-		emit_store_immx(c, size, a, b, disp, (int32_t)acc->imm);	/* mov [a + b + disp], imm */
+		emit_store_k(c, size, a, b, disp, (int32_t)acc->imm);	/* mov [a + b + disp], imm */
 		zext_set(c, in->dst, false);
 		break;
 	}
@@ -1046,6 +1133,9 @@ static void gen_mul_imm(struct jctx *c, bool w, int d, int32_t imm)
 			emit_alu(c, w, OPC_ADD, d, d);		/* add d, d */
 	} else if (imm > 1 && !(imm & (imm - 1))) {
 		emit_shift_imm(c, w, SH_SHL, d, (unsigned int)__builtin_ctz((unsigned int)imm));	/* shl d, log2(imm) */
+	} else if (c->blind) {
+		emit_blind_imm32(c, w, AUX, imm);		/* r11 = imm */
+		emit_imul(c, w, d, AUX);			/* imul d, r11 */
 	} else {
 		emit_imul_imm(c, w, d, d, imm);			/* imul d, d, imm */
 	}
@@ -1070,7 +1160,7 @@ static size_t gen_alu(struct jctx *c, size_t pc, const struct vm_insn *in, enum 
 		if (x)
 			emit_alu(c, w, opc[o], d, s);		/* op d, s */
 		else
-			emit_alu_imm(c, w, ext[o], d, imm);	/* op d, imm */
+			emit_alu_k(c, w, ext[o], d, imm);	/* op d, imm */
 		bool logic = BPF_OP(code) != BPF_ADD && BPF_OP(code) != BPF_SUB;
 		flags_set(c, bd, w, logic ? FL_LOGIC : FL_ARITH);
 		if (w && BPF_OP(code) == BPF_AND)
@@ -1122,7 +1212,10 @@ static size_t gen_alu(struct jctx *c, size_t pc, const struct vm_insn *in, enum 
 		break;
 	case BPF_MOV:
 		if (!x) {
-			if (w) {
+			if (imm && c->blind) {
+				emit_blind_imm32(c, w, d, imm);	/* d = imm */
+				zext_after = !w || imm >= 0;
+			} else if (w) {
 				emit_mov_imm64(c, d, (uint64_t)(int64_t)imm);
 				zext_after = imm >= 0;
 			} else if (imm == 0) {
@@ -1303,7 +1396,10 @@ static size_t gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum
 			emit_alu(c, w, OPC_TEST, d, s);		/* test d, s */
 		else if (imm == 0)
 			return 1;				/* never taken */
-		else
+		else if (c->blind) {
+			emit_blind_imm32(c, w, AUX, imm);	/* r11 = imm */
+			emit_alu(c, w, OPC_TEST, d, AUX);	/* test d, r11 */
+		} else
 			emit_test_imm(c, w, d, imm);		/* test d, imm */
 	} else if (x) {
 		emit_alu(c, w, OPC_CMP, d, s);			/* cmp d, s */
@@ -1317,7 +1413,7 @@ static size_t gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum
 		else
 			emit_alu(c, w, OPC_TEST, d, d);		/* test d, d */
 	} else {
-		emit_alu_imm(c, w, EXT_CMP, d, imm);		/* cmp d, imm */
+		emit_alu_k(c, w, EXT_CMP, d, imm);		/* cmp d, imm */
 	}
 	if (over != SIZE_MAX) {
 		c->dep[pc + 1] = 1;
@@ -1405,7 +1501,7 @@ static void gen_mem(struct jctx *c, size_t pc, const struct vm_insn *in, enum bp
 	}
 	case FMT_ST:
 		gen_guard(c, pc, in, d, size, true, false);
-		emit_store_imm(c, size, d, off, (int32_t)in->imm);	/* mov [d + off], imm */
+		emit_store_k(c, size, d, NO_INDEX, off, (int32_t)in->imm);	/* mov [d + off], imm */
 		return;
 	case FMT_STX:
 	case FMT_STORE_REL:
@@ -1460,10 +1556,16 @@ static void gen_mem(struct jctx *c, size_t pc, const struct vm_insn *in, enum bp
 static void gen_ldpkt(struct jctx *c, const struct vm_insn *in, enum bpf_op op)
 {
 	int size = (int)isa_access_size(op);
-	if (isa_ops[op].fmt == FMT_LDIND)
+	bool ind = isa_ops[op].fmt == FMT_LDIND;
+	if (c->blind) {
+		emit_blind_imm32(c, false, AUX, (int32_t)in->imm);		/* r11d = imm */
+		if (ind)
+			emit_leax(c, false, AUX, reg_map[in->src], AUX, 0);	/* lea r11d, [src + r11] */
+	} else if (ind) {
 		emit_lea(c, false, AUX, reg_map[in->src], (int32_t)in->imm);	/* lea r11d, [src + imm] */
-	else
+	} else {
 		emit_mov_imm32(c, AUX, (uint32_t)in->imm);			/* mov r11d, imm */
+	}
 	emit_alu(c, false, OPC_TEST, AUX, AUX);				/* test r11d, r11d */
 	emit_jcc(c, CC_S, c->lbl[L_ABORT]);				/* js abort */
 	emit_rm(c, 0, false, 0x8b, AX, STK, RUN(pkt_len), false);	/* mov r10d, [run.pkt_len] */
@@ -1968,7 +2070,10 @@ static size_t gen_insn_code(struct jctx *c, size_t pc)
 		gen_may_goto(c, pc, in);
 		return 1;
 	case FMT_LDDW:
-		emit_mov_imm64(c, reg_map[in->dst], in->imm);		/* mov dst, imm64 */
+		if (op == OP_LDDW && in->imm && c->blind)
+			emit_blind_imm64(c, reg_map[in->dst], in->imm);	/* dst = imm64 */
+		else
+			emit_mov_imm64(c, reg_map[in->dst], in->imm);	/* mov dst, imm64 */
 		zext_set(c, in->dst, in->imm <= UINT32_MAX);
 		return 2;
 	case FMT_LDX: case FMT_ST: case FMT_STX: case FMT_ATOMIC:
@@ -2015,19 +2120,23 @@ static size_t gen_insn_code(struct jctx *c, size_t pc)
 
 /* Does the code for `in` leave the x86 flags alone, and the eBPF register r
  * they describe unwritten?  Register moves, loads and stores without a
- * guard, and constants other than 0 (that is an xor) do. */
+ * guard, and constants other than 0 (that is an xor) do, unless the
+ * constant is blinded (an xor too). */
 static bool keeps_flags(const struct jctx *c, const struct vm_insn *in, int r)
 {
 	switch (isa_ops[in->op].fmt) {
 	case FMT_ALU_IMM:
-		return (in->op == OP_MOV64_IMM || in->op == OP_MOV32_IMM) && in->imm && in->dst != r;
+		return (in->op == OP_MOV64_IMM || in->op == OP_MOV32_IMM) && in->imm && in->dst != r &&
+		       !c->blind;
 	case FMT_ALU_REG:
 		return BPF_OP(isa_ops[in->op].code) == BPF_MOV && in->dst != r;
 	case FMT_LDDW:
-		return in->imm && in->dst != r;
+		return in->imm && in->dst != r && !(c->blind && in->op == OP_LDDW);
 	case FMT_LDX:
 		return in->dst != r && (!c->checked || jit_access_static_ok(in));
-	case FMT_ST: case FMT_STX:
+	case FMT_ST:
+		return (!c->checked || jit_access_static_ok(in)) && !c->blind;
+	case FMT_STX:
 		return !c->checked || jit_access_static_ok(in);
 	default:
 		return false;
@@ -2393,7 +2502,7 @@ static void gen_image(struct jctx *c)
 		emit_jmp(c, c->lbl[L_INVALID]);				/* jmp invalid */
 	}
 	c->standalone = false;
-	if (!c->err && c->len > INT32_MAX / 2)
+	if (!c->err && c->len > jit_x86_64_max_len)
 		c->err = -E2BIG;
 }
 
@@ -2484,8 +2593,15 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 		     struct jit_code *out, char *log, size_t log_sz)
 {
 	size_t cnt = prog->insn_cnt;
-	struct jctx c = { .prog = prog, .plan = plan, .checked = plan->checked };
+	struct jctx c = { .prog = prog, .plan = plan, .checked = plan->checked, .blind = plan->blind };
 	c.bmi2 = !jit_x86_64_no_bmi2 && __builtin_cpu_supports("bmi2");
+	if (c.blind && getrandom(&c.rng, sizeof(c.rng), GRND_NONBLOCK) != (ssize_t)sizeof(c.rng)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		c.rng = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^
+			(uint64_t)(uintptr_t)&c;
+	}
+	c.rng |= 1;	/* xorshift state: never 0 */
 	c.naddr = calloc(cnt, sizeof(uint32_t));
 	c.bpos = calloc(cnt, sizeof(uint32_t));
 	c.nbpos = calloc(cnt, sizeof(uint32_t));
@@ -2563,6 +2679,7 @@ int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 #include "exec/jit.h"
 
 bool jit_x86_64_no_bmi2;
+size_t jit_x86_64_max_len;
 
 int jit_arch_compile(const struct bpfvm_prog *prog, const struct jit_plan *plan,
 		     struct jit_code *out, char *log, size_t log_sz)

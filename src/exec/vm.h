@@ -63,7 +63,10 @@ struct bpfvm_prog {
 	size_t jit_sz;
 	uint64_t (*jit_entry)(uint64_t r1, uint64_t r2, struct bpfvm_run *run);
 	bool jit_checked;		/* the code checks memory, alignment and budget */
+	bool jit_blinded;		/* the code's constants are blinded */
 	atomic_int jit_state;		/* lazy compilation, see exec/jit.c */
+	int jit_err;			/* JIT_FAILED: the compile's errno ... */
+	char *jit_msg;			/* ... and its message (malloc'd, may be NULL) */
 	struct jit_aux *jit_aux;	/* per-insn entry points for callx (exec/jit.h) */
 };
 

@@ -12,7 +12,9 @@
  * for every budget that stops a program early.  Tail calls and callbacks
  * (bpf_loop, for_each_map_elem) go through the same comparisons, and a helper
  * that knows native code from an interpreter by its return address shows
- * they run native.
+ * they run native.  Then the same again with constant blinding on, and
+ * blinded images checked for the program's constants; a failed compile is
+ * remembered.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -120,6 +122,7 @@ static struct bpfvm_prog *load(const struct bpf_insn *v, size_t n, bool verified
 
 static _Alignas(16) uint8_t g_mem[MEM_SZ];
 static int g_run_cpu;	/* bpfvm_run_opts.cpu of run1() */
+static bool g_blind;	/* JIT runs must have blinded code (bpfvm_jit_set_harden(1)) */
 
 static void run1(struct bpfvm_prog *p, int mode, const uint8_t *mem0, uint64_t budget,
 		 struct outcome *o)
@@ -136,6 +139,8 @@ static void run1(struct bpfvm_prog *p, int mode, const uint8_t *mem0, uint64_t b
 	r.err_buf = o->msg;
 	r.err_size = sizeof(o->msg);
 	o->err = bpfvm_prog_run(p, &r);
+	if (mode == BPFVM_EXEC_JIT)
+		CHECK_EQ(p->jit_blinded, g_blind);
 	o->r0 = r.retval;
 	o->executed = r.insn_executed;
 	memcpy(o->mem, g_mem, MEM_SZ);
@@ -1582,6 +1587,187 @@ static void test_large(void)
 	compare_modes("large", 0, b.v, b.n, mem0, true, 0, 0, NULL);
 }
 
+/* ------------------------------------------------ constant blinding */
+
+/* does the image of p hold the n bytes at v? */
+static bool image_holds(const struct bpfvm_prog *p, const void *v, size_t n)
+{
+	const void *code;
+	size_t sz;
+	if (bpfvm_prog_jited(p, &code, &sz, NULL, NULL))
+		return false;
+	for (size_t i = 0; i + n <= sz; i++)
+		if (!memcmp((const uint8_t *)code + i, v, n))
+			return true;
+	return false;
+}
+
+/* Distinctive constants in every form that takes one: unblinded they are in
+ * the image, blinded they are not (for several compiles, each with its own
+ * keys), and the results are the interpreter's. */
+static void test_blind_image(void)
+{
+	static struct prog_buf b;
+	static const uint8_t mem0[MEM_SZ];
+	static const uint32_t k32[] = { 0x41424344, 0x3c3d3e3f, 0x12345678, 0x5a5b5c5d, 0x61626364,
+					0x71727374, 0x2b2c2d2e, 0x0d0e0f10, 0x19283746 };
+	const uint64_t k64 = 0x1122334455667788ull;
+	b.n = 0;
+	put(&b, 0xb7, 0, 0, 0, (int32_t)k32[0]);		/* mov r0, K0 */
+	put(&b, 0xb7, 1, 0, 0, 0);				/* mov r1, 0 */
+	put(&b, 0x07, 1, 0, 0, (int32_t)k32[1]);		/* add r1, K1 */
+	put(&b, 0x15, 1, 0, 1, (int32_t)k32[2]);		/* jeq r1, K2, +1 */
+	put(&b, 0x07, 0, 0, 0, 1);				/* add r0, 1 */
+	put_lddw(&b, 2, k64);					/* lddw r2, K64 */
+	put(&b, 0x62, 10, 0, -8, (int32_t)k32[3]);		/* stw [r10-8], K3 */
+	put(&b, 0xb4, 3, 0, 0, (int32_t)k32[4]);		/* mov32 r3, K4 */
+	put(&b, 0x2f, 3, 2, 0, 0);				/* mul r3, r2 */
+	put(&b, 0x27, 3, 0, 0, (int32_t)k32[5]);		/* mul r3, K5 */
+	put(&b, 0x37, 3, 0, 0, (int32_t)k32[6]);		/* div r3, K6 */
+	put(&b, 0x45, 3, 0, 1, (int32_t)k32[7]);		/* jset r3, K7, +1 */
+	put(&b, 0xa4, 3, 0, 0, (int32_t)k32[8]);		/* xor32 r3, K8 */
+	put(&b, 0x61, 4, 10, -8, 0);				/* ldxw r4, [r10-8] */
+	put(&b, 0x0f, 0, 1, 0, 0);				/* add r0, r1 */
+	put(&b, 0x0f, 0, 2, 0, 0);				/* add r0, r2 */
+	put(&b, 0x0f, 0, 3, 0, 0);				/* add r0, r3 */
+	put(&b, 0x0f, 0, 4, 0, 0);				/* add r0, r4 */
+	put(&b, 0x95, 0, 0, 0, 0);				/* exit */
+	static struct outcome oi, oj;
+	void *img[2][2] = { { NULL } };
+	for (int verified = 0; verified < 2; verified++) {
+		struct bpfvm_prog *p = load(b.v, b.n, verified);
+		CHECK(p != NULL);
+		if (!p)
+			return;
+		run1(p, BPFVM_EXEC_CHECKED, mem0, 0, &oi);
+		CHECK_EQ(bpfvm_prog_jit(p, NULL, 0), 0);	/* the default: not blinded */
+		CHECK(!p->jit_blinded);
+		for (size_t i = 0; i < sizeof(k32) / sizeof(k32[0]); i++)
+			CHECK(image_holds(p, &k32[i], 4));
+		CHECK(image_holds(p, &k64, 8));
+		/* compiled without blinding: too late to ask for it */
+		struct bpfvm_jit_opts jo = BPFVM_OPTS(bpfvm_jit_opts, .flags = BPFVM_JIT_BLIND);
+		char log[128] = "";
+		CHECK_EQ(bpfvm_prog_jit_opts(p, &jo, log, sizeof(log)), -EBUSY);
+		CHECK_CONTAINS(log, "without constant blinding");
+		bpfvm_prog_free(p);
+		for (int k = 0; k < 8; k++) {
+			p = load(b.v, b.n, verified);
+			CHECK(p != NULL);
+			if (!p)
+				return;
+			CHECK_EQ(bpfvm_prog_jit_opts(p, &jo, NULL, 0), 0);
+			CHECK(p->jit_blinded);
+			CHECK_EQ(bpfvm_prog_jit_opts(p, NULL, NULL, 0), 0);
+			CHECK_EQ(bpfvm_prog_jit_opts(p, &jo, NULL, 0), 0);
+			for (size_t i = 0; i < sizeof(k32) / sizeof(k32[0]); i++)
+				CHECK(!image_holds(p, &k32[i], 4));
+			CHECK(!image_holds(p, &k64, 8));
+			CHECK(!image_holds(p, (const uint8_t *)&k64 + 4, 4));
+			CHECK(!image_holds(p, &k64, 4));
+			g_blind = true;
+			run1(p, BPFVM_EXEC_JIT, mem0, 0, &oj);
+			g_blind = false;
+			same("blinded constants", (uint64_t)k, &oi, &oj, 0, false);
+			/* each compile draws its own keys */
+			const void *code;
+			size_t sz;
+			CHECK_EQ(bpfvm_prog_jited(p, &code, &sz, NULL, NULL), 0);
+			if (k < 2) {
+				img[verified][k] = malloc(sz);
+				if (img[verified][k])
+					memcpy(img[verified][k], code, sz);
+			}
+			if (k == 1 && img[verified][0] && img[verified][1])
+				CHECK(memcmp(img[verified][0], img[verified][1], sz) != 0);
+			bpfvm_prog_free(p);
+		}
+		free(img[verified][0]);
+		free(img[verified][1]);
+	}
+	struct bpfvm_jit_opts bad = BPFVM_OPTS(bpfvm_jit_opts, .flags = 0x80);
+	struct bpfvm_prog *p = load(b.v, b.n, true);
+	CHECK_EQ(bpfvm_prog_jit_opts(p, &bad, NULL, 0), -EINVAL);
+	bpfvm_prog_free(p);
+}
+
+/* Everything that compares the JIT with the interpreters, again with every
+ * program blinded (bpfvm_jit_set_harden): the same results, faults, messages
+ * and executed counts. */
+static void test_blinded(void)
+{
+	int old = bpfvm_jit_set_harden(1);
+	CHECK_EQ(old, 0);
+	g_blind = true;
+	test_cases();
+	test_maps_and_calls();
+	test_tail_calls();
+	test_callbacks();
+	test_callbacks_object();
+	test_inline_lookup();
+	test_inline_lookup_forms();
+	test_alu_grid();
+	test_jmp_grid();
+	test_mem_grid();
+	test_random(1500, true);
+	test_random(200, false);
+	test_random_faults(1000);
+	test_budget_sweep(40);
+	test_large();
+	g_blind = false;
+	CHECK_EQ(bpfvm_jit_set_harden(old), 1);
+	printf("blinded: done\n");
+}
+
+/* A compile that fails is remembered: the same error and message at once,
+ * no second compile, also for a tail call into the program (which then runs
+ * in the interpreter). */
+static void test_failed_compile(void)
+{
+	struct bpfvm_map *progs = bpfvm_map_create(BPFVM_MAP_TYPE_PROG_ARRAY, "progs", 4, 4, 8, NULL);
+	struct bpfvm_prog *t = load_asm("mov %r0, 42\nexit\n", true);
+	CHECK(progs != NULL && t != NULL);
+	if (!progs || !t)
+		return;
+	size_t max_len = jit_x86_64_max_len;
+	jit_x86_64_max_len = 64;	/* less than any image: -E2BIG */
+	unsigned long cnt = jit_compile_cnt;
+	char log1[128] = "", log2[128] = "";
+	CHECK_EQ(bpfvm_prog_jit(t, log1, sizeof(log1)), -E2BIG);
+	CHECK_STR(log1, "JIT: program too large");
+	CHECK_EQ(jit_compile_cnt, cnt + 1);
+	jit_x86_64_max_len = max_len;	/* it would fit now: still not tried again */
+	CHECK_EQ(bpfvm_prog_jit(t, log2, sizeof(log2)), -E2BIG);
+	CHECK_STR(log2, log1);
+	struct bpfvm_jit_opts jo = BPFVM_OPTS(bpfvm_jit_opts, .flags = BPFVM_JIT_BLIND);
+	CHECK_EQ(bpfvm_prog_jit_opts(t, &jo, NULL, 0), -E2BIG);
+	static const uint8_t mem0[MEM_SZ];
+	static struct outcome o;
+	run1(t, BPFVM_EXEC_JIT, mem0, 0, &o);
+	CHECK_EQ(o.err, -E2BIG);
+	CHECK_STR(o.msg, log1);
+	CHECK_EQ(jit_compile_cnt, cnt + 1);
+	/* tail calls into it: the interpreter runs it, every time */
+	uint32_t key = 1;
+	int fd = bpfvm_prog_fd(t);
+	CHECK_EQ(bpfvm_map_update_elem(progs, &key, &fd, 0), 0);
+	char text[256];
+	snprintf(text, sizeof(text), "lddw %%r2, map_fd %d\nmov %%r3, 1\ncall 12\nmov %%r0, 7\nexit\n",
+		 bpfvm_map_fd(progs));
+	struct bpfvm_prog *p = load_asm(text, true);
+	CHECK(p != NULL);
+	for (int i = 0; p && i < 5; i++) {
+		run1(p, BPFVM_EXEC_JIT, mem0, 0, &o);
+		CHECK_EQ(o.err, 0);
+		CHECK_EQ(o.r0, 42);
+	}
+	CHECK_EQ(jit_compile_cnt, cnt + 2);	/* the caller's only */
+	bpfvm_prog_free(p);
+	bpfvm_map_delete_elem(progs, &key);
+	bpfvm_prog_free(t);
+	bpfvm_map_free(progs);
+}
+
 int main(void)
 {
 	struct bpfvm_prog *probe = load_asm("mov %r0, 0\nexit\n", false);
@@ -1608,6 +1794,9 @@ int main(void)
 	test_random_faults(2000);
 	test_budget_sweep(100);
 	test_large();
+	test_blind_image();
+	test_failed_compile();
+	test_blinded();
 	/* every row of opcodes.def went through the JIT (map/BTF lddw forms and
 	 * kfunc calls need a loaded object; call and exit are in every program) */
 	for (int op = 1; op < OP_CNT; op++) {

@@ -8,7 +8,8 @@
  * checked modes.
  *
  *   build/tests/test_jit_random [COUNT]      (SEED=first seed; DIS=1 prints
- *   each program, SHOW=1 the differing bytes of a mismatch)
+ *   each program, SHOW=1 the differing bytes of a mismatch; the second half
+ *   of the programs runs with constant blinding, BLIND=1: all of them)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -237,7 +238,9 @@ int main(int argc, char **argv)
 {
 	int count = argc > 1 ? atoi(argv[1]) : 3000, bad = 0;
 	int first = getenv("SEED") ? atoi(getenv("SEED")) : 1;
+	bool blind_all = getenv("BLIND") != NULL;
 	for (int seed = first; seed < first + count; seed++) {
+		bpfvm_jit_set_harden(blind_all || seed - first >= count / 2);
 		S = 0x9e3779b97f4a7c15ull * (uint64_t)seed + 1;
 		for (int i = 0; i < MEM_SZ; i++) mem0[i] = (uint8_t)rnd();
 		n = 0; n_exit = 0; n_call = 0;
