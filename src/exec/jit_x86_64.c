@@ -175,7 +175,9 @@ struct jctx {
 	uint8_t *skip;		/* per insn: an lddw whose map only an inlined lookup reads */
 	int16_t *key_off;	/* per call: an inlined lookup's key is at [r10 + key_off] (0: at [r2]) */
 	uint16_t zext;		/* bit r: upper half of eBPF register r known zero */
+	uint32_t zext_at[16];	/* ... since the instruction that last made it so */
 	int8_t flags_reg;	/* eBPF register the flags describe, or -1 */
+	uint32_t flags_at;	/* ... since the instruction that set them */
 	uint8_t flags_kind;
 	bool flags_w;		/* ... for a 64-bit result */
 };
@@ -802,17 +804,36 @@ static void state_reset(struct jctx *c)
 	c->flags_reg = -1;
 }
 
-static bool zext_known(const struct jctx *c, int breg)
+/* The body's code at the current instruction relies on a fact instruction
+ * `since` established: a callx entry at any instruction after `since` up to
+ * this one would run without it, so each gets a standalone entry (dep), and
+ * those entries chain on to the next until the body no longer relies on
+ * anything from before them. */
+static void relies_since(struct jctx *c, size_t since)
 {
-	return c->zext >> breg & 1;
+	if (c->standalone)
+		return;
+	for (size_t k = since + 1; k <= c->cur_pc; k++)
+		if (c->prog->code[k].op != OP_INVALID) /* an lddw's second half has its own */
+			c->dep[k] = 1;
+}
+
+static bool zext_known(struct jctx *c, int breg)
+{
+	if (!(c->zext >> breg & 1))
+		return false;
+	relies_since(c, c->zext_at[breg]);
+	return true;
 }
 
 static void zext_set(struct jctx *c, int breg, bool known)
 {
-	if (known)
+	if (known) {
 		c->zext |= (uint16_t)(1u << breg);
-	else
+		c->zext_at[breg] = (uint32_t)c->cur_pc;
+	} else {
 		c->zext &= (uint16_t)~(1u << breg);
+	}
 }
 
 static void flags_set(struct jctx *c, int breg, bool w, uint8_t kind)
@@ -820,6 +841,7 @@ static void flags_set(struct jctx *c, int breg, bool w, uint8_t kind)
 	c->flags_reg = (int8_t)breg;
 	c->flags_w = w;
 	c->flags_kind = kind;
+	c->flags_at = (uint32_t)c->cur_pc;
 }
 
 /* ------------------------------------------------------------- ALU */
@@ -1408,9 +1430,10 @@ static size_t gen_jump(struct jctx *c, size_t pc, const struct vm_insn *in, enum
 		bool reuse = prev_reg == in->dst &&
 			     ((prev_kind == FL_LOGIC && prev_w == w) ||
 			      ((cc == CC_E || cc == CC_NE) && (prev_w == w || !prev_w)));
-		if (reuse)
+		if (reuse) {
 			c->dep[pc] = 1;
-		else
+			relies_since(c, c->flags_at);
+		} else
 			emit_alu(c, w, OPC_TEST, d, d);		/* test d, d */
 	} else {
 		emit_alu_k(c, w, EXT_CMP, d, imm);		/* cmp d, imm */
@@ -2152,10 +2175,13 @@ static size_t gen_insn(struct jctx *c, size_t pc)
 	int reg = c->flags_reg;
 	uint8_t kind = c->flags_kind;
 	bool w = c->flags_w;
+	uint32_t at = c->flags_at;
 	size_t used = gen_insn_code(c, pc);
 	size_t plain = isa_ops[in->op].fmt == FMT_LDDW ? 2 : 1;	/* nothing fused */
-	if (used == plain && reg >= 0 && c->flags_reg < 0 && keeps_flags(c, in, reg))
+	if (used == plain && reg >= 0 && c->flags_reg < 0 && keeps_flags(c, in, reg)) {
 		flags_set(c, reg, w, kind);
+		c->flags_at = at;	/* still the flags of the instruction that set them */
+	}
 	return used;
 }
 

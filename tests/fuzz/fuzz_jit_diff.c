@@ -322,6 +322,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			oj.err, oj.r0, oj.executed, oj.msg);
 		fprintf(stderr, "stack %s\n", oc.dumped && oj.dumped &&
 			memcmp(oc.stack, oj.stack, VM_STACK_TOTAL) ? "differs" : "same or not dumped");
+		/* the differing words, by their distance below the stack's top */
+		for (size_t i = 0, shown = 0; oc.dumped && oj.dumped && i < VM_STACK_TOTAL && shown < 16;
+		     i += 8) {
+			uint64_t a, j;
+			memcpy(&a, oc.stack + i, 8);
+			memcpy(&j, oj.stack + i, 8);
+			if (a != j && ++shown)
+				fprintf(stderr, "  top-%zu: checked 0x%" PRIx64 " jit 0x%" PRIx64 "\n",
+					(size_t)VM_STACK_TOTAL - i, a, j);
+		}
 		char *text = bpfvm_disasm(b.v, n, BPFVM_DISASM_INDEX);
 		if (text)
 			fprintf(stderr, "%s", text);
