@@ -97,4 +97,17 @@ grep -q '^; .* @ .*pkt_xdp\.bpf\.c:[0-9]*$' "$T/src" || fail "no source lines in
 # ---- errors
 out=$("$BPFVM" prog dump "$OBJ" no_such_prog --jited 2>&1) && fail "unknown program accepted"
 expect "$out" "no program 'no_such_prog'"
+# ---- BPFVM_JIT_HARDEN=1 blinds constants: mov32 %r1, 0x54432121 (perf_ctx's tc_out)
+# is in the plain code and nowhere in the blinded one; results stay the same
+PO=tests/objects/perf_ctx.bpf.o
+hexbytes() { BPFVM_OBJDUMP= "$BPFVM" prog dump "$PO" tc_out --jited | sed -n 's/^ *[0-9a-f]*:  //p' | tr -d ' \n'; }
+plain=$(hexbytes) || fail "dump tc_out"
+blinded=$(BPFVM_JIT_HARDEN=1 hexbytes) || fail "dump tc_out blinded"
+expect "$plain" "21214354"
+case "$blinded" in *21214354*) fail "BPFVM_JIT_HARDEN=1: the constant is in the code" ;; esac
+[ ${#blinded} -gt ${#plain} ] || fail "blinded code is not longer"
+strip() { echo "$1" | sed 's/"elapsed_ns":[0-9]*,"pps":[0-9]*,//'; }
+out1=$("$BPFVM" xdp examples/xdp_firewall.bpf.o --in examples/demo.pcap --json 2>&1) || fail "xdp: $out1"
+out2=$(BPFVM_JIT_HARDEN=1 "$BPFVM" xdp examples/xdp_firewall.bpf.o --in examples/demo.pcap --json 2>&1) || fail "xdp hardened: $out2"
+[ "$(strip "$out1")" = "$(strip "$out2")" ] || fail "BPFVM_JIT_HARDEN=1 changed the results"
 exit 0

@@ -53,11 +53,18 @@ static void usage(FILE *f)
 		fprintf(f, "  %-20s %s\n", name, commands[i].summary);
 	}
 	fprintf(f, "\nCommands may be abbreviated to a unique prefix. "
-		   "`bpfvm COMMAND --help` shows a command's options.\n");
+		   "`bpfvm COMMAND --help` shows a command's options.\n"
+		   "BPFVM_JIT_HARDEN=1 blinds the JIT's constants (as the kernel's "
+		   "bpf_jit_harden); bpfvm(1) lists the other variables.\n");
 }
 
 int main(int argc, char **argv)
 {
+	/* the kernel's bpf_jit_harden sysctl, for this process: blind the JIT's
+	 * constants (bpfvm/jit.h) */
+	const char *harden = getenv("BPFVM_JIT_HARDEN");
+	if (harden && *harden && strcmp(harden, "0") != 0)
+		bpfvm_jit_set_harden(1);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
