@@ -328,7 +328,13 @@ static int prog_ensure(struct bpfvm_prog *prog, int blind, char *log, size_t log
 			bool b = blind > 0 || atomic_load_explicit(&jit_harden, memory_order_relaxed);
 			char msg[256] = "";
 			int ret = jit_compile(prog, b, msg, sizeof(msg));
+			if (ret == -ENOMEM) { /* passing: a later call may try again */
+				jlog(log, log_sz, "%s", msg[0] ? msg : "JIT: out of memory");
+				atomic_store_explicit(&prog->jit_state, JIT_NONE, memory_order_release);
+				return ret;
+			}
 			if (ret) {
+				free(prog->jit_msg);
 				prog->jit_err = ret;
 				prog->jit_msg = msg[0] ? strdup(msg) : NULL;
 			}
