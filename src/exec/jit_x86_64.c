@@ -2511,9 +2511,9 @@ static void gen_image(struct jctx *c)
 		reserve(c);
 		c->naddr[pc] = (uint32_t)c->len;
 		state_reset(c);
-		gen_insn(c, pc);
-		if (pc + 1 < cnt)
-			emit_jmp(c, c->naddr[pc + 1]);			/* jmp next insn */
+		size_t n = gen_insn(c, pc);	/* an lddw takes two slots */
+		if (pc + n < cnt)
+			emit_jmp(c, c->naddr[pc + n]);			/* jmp next insn */
 	}
 	for (size_t k = 0; k < c->stub_cnt && !c->err; k++) {
 		c->nstub_off[k] = (uint32_t)c->len;

@@ -844,6 +844,10 @@ static void test_cases(void)
 		 "lddw %r2, 0x1234567890abcdef\nlddw %r9, func f\nadd %r9, 16\ncallx %r9\nexit\n"
 		 "f:\nle32 %r2\nmov %r3, 1\nmov %r0, %r2\nle32 %r2\nmov %r0, %r2\nexit\n",
 		 0, 0, NULL, 0x90abcdef);
+	asm_case("callx entry at an lddw after a zero-extension",
+		 "lddw %r2, 0x1234567890abcdef\nlddw %r9, func f\nadd %r9, 16\ncallx %r9\nexit\n"
+		 "f:\nle32 %r2\nlddw %r3, 5\nle32 %r2\nmov %r0, %r2\nexit\n",
+		 0, 0, NULL, 0x90abcdef);
 	asm_case("callx entry after flags were set",
 		 "mov %r1, 5\nlddw %r9, func g\nadd %r9, 16\ncallx %r9\nexit\n"
 		 "g:\nand %r1, 0\nmov %r2, 7\nmov %r3, %r1\njeq %r1, 0, L\nmov %r0, 1\nexit\n"
